@@ -1,0 +1,1 @@
+"""What `rasa train` loads through config.yml: the clinic's spaCy pipeline and custom NLU parts."""

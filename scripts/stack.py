@@ -1,0 +1,188 @@
+"""Starts the whole assistant: Rasa, the action server and the API, with prefixed logs.
+
+    python -m scripts.stack            # what `make run` does
+    Stack(ports=..., var_dir=...)      # what the end-to-end tests do, on free ports
+
+Ctrl-C (or SIGTERM) stops all three.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Dict, List, Optional
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+QUIET = {
+    "RASA_TELEMETRY_ENABLED": "false",
+    "TF_CPP_MIN_LOG_LEVEL": "3",
+    "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+    "PYTHONWARNINGS": "ignore",
+}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Ports:
+    rasa: int = 5005
+    actions: int = 5055
+    api: int = 8000
+
+    @classmethod
+    def free(cls) -> "Ports":
+        return cls(free_port(), free_port(), free_port())
+
+
+@dataclass
+class Stack:
+    """The three processes of the assistant, sharing one folder of SQLite files."""
+
+    ports: Ports = field(default_factory=Ports)
+    var_dir: Path = ROOT / "var"
+    model: Path = ROOT / "models" / "clinic.tar.gz"
+    log: IO[str] = sys.stdout
+    rasa_interface: str = os.environ.get("RASA_INTERFACE", "0.0.0.0")
+    processes: Dict[str, subprocess.Popen] = field(default_factory=dict)
+
+    @property
+    def urls(self) -> Dict[str, str]:
+        return {
+            "rasa": f"http://localhost:{self.ports.rasa}",
+            "actions": f"http://localhost:{self.ports.actions}",
+            "api": f"http://localhost:{self.ports.api}",
+        }
+
+    def _endpoints(self) -> Path:
+        """Rasa's endpoints for these ports: the action server and the SQLite tracker store."""
+        path = self.var_dir / "endpoints.yml"
+        path.write_text(
+            f'action_endpoint:\n  url: "{self.urls["actions"]}/webhook"\n'
+            f'tracker_store:\n  type: SQL\n  dialect: "sqlite"\n  db: "{self.var_dir / "rasa_tracker.db"}"\n'
+        )
+        return path
+
+    def commands(self) -> Dict[str, List[str]]:
+        return {
+            "rasa": [
+                str(BIN / "rasa"), "run", "--model", str(self.model),
+                "--endpoints", str(self._endpoints()), "--credentials", str(ROOT / "credentials.yml"),
+                "--port", str(self.ports.rasa), "--interface", self.rasa_interface,
+                "--cors", os.environ.get("CLINIC_ALLOWED_ORIGINS", self.urls["api"]),
+            ],
+            "actions": [str(BIN / "python"), "-m", "rasa_sdk", "--actions", "actions",
+                        "--port", str(self.ports.actions)],
+            "api": [str(BIN / "uvicorn"), "api.main:app", "--host", "127.0.0.1",
+                    "--port", str(self.ports.api), "--ws", "none"]  # Rasa pins an old websockets,
+        }
+
+    def environment(self) -> Dict[str, str]:
+        return {
+            **os.environ,
+            **QUIET,
+            "SANIC_HOST": "127.0.0.1",  # the action server is for Rasa only
+            "RASA_URL": self.urls["rasa"],
+            "ACTION_SERVER_URL": self.urls["actions"],
+            "CLINIC_KNOWLEDGE_DB": str(self.var_dir / "knowledge.db"),
+        }
+
+    def start(self) -> "Stack":
+        self.var_dir.mkdir(parents=True, exist_ok=True)
+        env = self.environment()
+        width = max(len(name) for name in self.commands())
+        for name, command in self.commands().items():
+            process = subprocess.Popen(
+                command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                text=True, bufsize=1, start_new_session=True,
+            )
+            self.processes[name] = process
+            threading.Thread(target=self._relay, args=(name.ljust(width), process), daemon=True).start()
+        return self
+
+    def _relay(self, prefix: str, process: subprocess.Popen) -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            self.log.write(f"{prefix} | {line}")
+            self.log.flush()
+
+    def wait_until_ready(self, timeout: float = 180.0) -> None:
+        """Block until Rasa has loaded its model, the action server and the API answer."""
+        checks = {
+            "rasa": f"{self.urls['rasa']}/webhooks/rest/",
+            "actions": f"{self.urls['actions']}/health",
+            "api": f"{self.urls['api']}/",
+        }
+        deadline = time.monotonic() + timeout
+        waiting = dict(checks)
+        while waiting:
+            for name, process in self.processes.items():
+                if process.poll() is not None:
+                    raise RuntimeError(f"{name} exited with code {process.returncode}; see its log above")
+            for name, url in list(waiting.items()):
+                try:
+                    if httpx.get(url, timeout=1.0).status_code < 500:
+                        del waiting[name]
+                except httpx.HTTPError:
+                    pass
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"not ready after {timeout:.0f}s: {', '.join(waiting)}")
+            time.sleep(0.5)
+
+    def stop(self, name: Optional[str] = None) -> None:
+        """Stop one process, or all of them: SIGTERM, then SIGKILL after 10 s."""
+        names = [name] if name else list(self.processes)
+        for n in names:
+            process = self.processes[n]
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        for n in names:
+            process = self.processes[n]
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+
+
+def main() -> None:
+    stack = Stack().start()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        stack.wait_until_ready()
+        urls = stack.urls
+        print(
+            "\nThe clinic assistant is running:\n"
+            f"  Web page and staff API   {urls['api']}/   (health: {urls['api']}/healthz, API docs: {urls['api']}/docs)\n"
+            f"  Rasa (REST and socket.io) {urls['rasa']}/webhooks/rest/webhook\n"
+            f"  Action server            {urls['actions']}/health\n"
+            "Try:  curl -s localhost:5005/webhooks/rest/webhook "
+            "-d '{\"sender\":\"a\",\"message\":\"does dry needling hurt?\"}'\n"
+            "Press Ctrl-C to stop.\n",
+            flush=True,
+        )
+        while all(p.poll() is None for p in stack.processes.values()):
+            time.sleep(1)
+        print("A process stopped; stopping the others.", file=sys.stderr)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        print("\nStopping...", flush=True)
+    finally:
+        stack.stop()
+
+
+if __name__ == "__main__":
+    main()
