@@ -7,7 +7,7 @@ it keeps the stock URL `/webhooks/rest/webhook`.
 
 from __future__ import annotations
 
-from typing import Any, Awaitable, Callable, Dict, List, Text
+from typing import Any, Awaitable, Callable, Dict, List
 
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
@@ -17,10 +17,10 @@ from sanic import Blueprint
 class WholeReplyCollector(CollectingOutputChannel):
     """Collects replies into the list the REST handler returns, one message per reply."""
 
-    def __init__(self, messages: List[Dict[Text, Any]]) -> None:
+    def __init__(self, messages: List[Dict[str, Any]]) -> None:
         self.messages = messages
 
-    async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
+    async def send_response(self, recipient_id: str, message: Dict[str, Any]) -> None:
         whole = self._message(
             recipient_id,
             text=message.get("text"),
@@ -36,12 +36,10 @@ class ClinicRestInput(RestInput):
     """The REST channel with whole replies."""
 
     @classmethod
-    def name(cls) -> Text:
+    def name(cls) -> str:
         return "rest"
 
-    def blueprint(
-        self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
-    ) -> Blueprint:
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         async def whole_replies(message: UserMessage) -> Any:
             # Exactly the plain collector: the streaming variant (a subclass) keeps its queue.
             if type(message.output_channel) is CollectingOutputChannel:

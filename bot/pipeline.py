@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import cast
 
 import spacy
 import srsly
 from spacy.language import Language
+from spacy.pipeline import EntityRuler
 
 from bot import red_flags  # noqa: F401  (registers the "red_flags" factory)
 
@@ -25,7 +27,7 @@ def build() -> Language:
     """A fresh pipeline with every pattern file loaded."""
     nlp = spacy.blank("en")
     nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
-    ruler = nlp.add_pipe("entity_ruler", config={"phrase_matcher_attr": "LOWER"})
+    ruler = cast(EntityRuler, nlp.add_pipe("entity_ruler", config={"phrase_matcher_attr": "LOWER"}))
     nlp.add_pipe("red_flags")
     nlp.initialize()  # loads the lemma tables from spacy-lookups-data and the red-flag patterns
     ruler.add_patterns(list(srsly.read_jsonl(PATTERNS / "clinic_terms.jsonl")))

@@ -1,0 +1,173 @@
+"""Scores the trained assistant on held-out questions it never saw in training.
+
+    python -m scripts.evaluate [--model models/clinic.tar.gz] [--holdout tests/data/nlu_holdout.yml]
+
+Each question goes through the same path as in the chat: Rasa's NLU (our spaCy pipeline, our intent classifier,
+the red-flag guard) and then `actions.understanding.decide`, which answers, asks "Did you mean ...?"
+or declines. Writes docs/evaluation.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import collections
+import datetime
+import logging
+import os
+import platform
+from dataclasses import dataclass
+from pathlib import Path
+from typing import List, Tuple
+
+import yaml
+
+from actions.clinic import load_clinic
+from actions.settings import settings
+from actions.understanding import Decision, decide
+
+ROOT = Path(__file__).resolve().parents[1]
+REPORT = ROOT / "docs" / "evaluation.md"
+OUT_OF_SCOPE = "out_of_scope"
+EMERGENCY = "emergency"
+
+
+@dataclass
+class Case:
+    text: str
+    expected: str
+    predicted: str  # a topic id, "clarify", "out_of_scope", "emergency" or a small-talk intent
+    intent: str  # the classifier's own top intent, before our decision
+
+
+def read_holdout(path: Path) -> List[Tuple[str, str]]:
+    blocks = yaml.safe_load(path.read_text(encoding="utf-8"))["nlu"]
+    return [
+        (line.strip()[2:].strip(), block["intent"])
+        for block in blocks
+        for line in block["examples"].splitlines()
+        if line.strip().startswith("- ")
+    ]
+
+
+def outcome(decision: Decision, intent: str, topics: set) -> str:
+    if decision.kind == "answer" and decision.topic:
+        return decision.topic
+    if decision.kind in ("clarify", "emergency"):
+        return decision.kind
+    if decision.kind in ("out_of_scope", "other_therapy"):
+        # A small-talk intent goes to its own reply, not through decide().
+        return intent if intent not in topics and intent != "nlu_fallback" else OUT_OF_SCOPE
+    return OUT_OF_SCOPE
+
+
+async def run_cases(
+    model: Path, questions: List[Tuple[str, str]], topics: set, offered: List[str]
+) -> List[Case]:
+    from rasa.core.agent import Agent  # heavy: imported only when evaluating
+    from rasa.utils.common import configure_logging_and_warnings
+    from rasa.utils.log_utils import configure_structlog
+
+    configure_logging_and_warnings(logging.WARNING)
+    configure_structlog(logging.WARNING)  # Rasa's debug lines would print every question
+    agent = Agent.load(str(model))
+    cases = []
+    for text, expected in questions:
+        parse = await agent.parse_message(text)
+        intent = parse["intent"]["name"]
+        if intent not in topics and intent not in (OUT_OF_SCOPE, "nlu_fallback", EMERGENCY):
+            predicted = intent  # small talk is answered by its own rule
+        else:
+            predicted = outcome(decide(parse, topics, offered), intent, topics)
+        ranking = [r for r in parse.get("intent_ranking", []) if r["name"] != "nlu_fallback"]
+        cases.append(Case(text, expected, predicted, ranking[0]["name"] if ranking else intent))
+    return cases
+
+
+def ratio(hits: int, total: int) -> str:
+    return f"{hits / total:.3f} ({hits}/{total})" if total else "n/a"
+
+
+def report(cases: List[Case], topics: set, model: Path, holdout: Path) -> str:
+    faq = [c for c in cases if c.expected in topics]
+    oos = [c for c in cases if c.expected == OUT_OF_SCOPE]
+    emergencies = [c for c in cases if c.expected == EMERGENCY]
+    not_emergencies = [c for c in cases if c.expected != EMERGENCY]
+    answered_right = sum(c.predicted == c.expected for c in faq)
+    answered_wrong = sum(c.predicted in topics and c.predicted != c.expected for c in faq)
+    asked = sum(c.predicted == "clarify" for c in faq)
+    rejected = sum(c.predicted == OUT_OF_SCOPE for c in oos)
+    oos_answered = sum(c.predicted in topics for c in oos)
+    recall = sum(c.predicted == EMERGENCY for c in emergencies)
+    false_alarms = sum(c.predicted == EMERGENCY for c in not_emergencies)
+    intent_right = sum(c.intent == c.expected for c in cases)
+
+    confused = collections.Counter((c.expected, c.predicted) for c in cases if c.predicted != c.expected)
+    per_topic = collections.defaultdict(lambda: [0, 0])
+    for c in faq:
+        per_topic[c.expected][1] += 1
+        per_topic[c.expected][0] += c.predicted == c.expected
+
+    lines = [
+        "# Evaluation on held-out questions",
+        "",
+        f"Run with `make eval` on {datetime.date.today().isoformat()} ({platform.machine()}, "
+        f"{os.cpu_count()} cores). Model `{model.relative_to(ROOT) if model.is_relative_to(ROOT) else model}`, "
+        f"held-out file `{holdout.relative_to(ROOT) if holdout.is_relative_to(ROOT) else holdout}` "
+        f"({len(cases)} questions, never used for training; a test checks that no question is also in `data/`).",
+        "",
+        "Every question goes through what a patient's message goes through: our spaCy pipeline, our intent classifier, the",
+        "red-flag guard, then the answer-confidence check in `actions/understanding.py`.",
+        "",
+        "| measure | value | what it means |",
+        "|---|---|---|",
+        f"| **topic accuracy** | **{ratio(answered_right, len(faq))}** | FAQ questions answered with the right topic |",
+        f"| answered with a wrong topic | {ratio(answered_wrong, len(faq))} | the confidently wrong answers we guard against |",
+        f'| asked "Did you mean ...?" | {ratio(asked, len(faq))} | FAQ questions that got a clarifying question instead |',
+        f"| **out-of-scope rejection** | **{ratio(rejected, len(oos))}** | out-of-scope questions declined plainly |",
+        f"| out-of-scope answered as an FAQ | {ratio(oos_answered, len(oos))} | |",
+        f"| **emergency recall** | **{ratio(recall, len(emergencies))}** | red-flag messages that got the 911 reply |",
+        f"| false alarms | {ratio(false_alarms, len(not_emergencies))} | other messages that got the 911 reply |",
+        f"| classifier intent accuracy | {ratio(intent_right, len(cases))} | the classifier's top intent alone, before our checks |",
+        "",
+        "## Per topic",
+        "",
+        "| topic | right |",
+        "|---|---|",
+        *[f"| `{t}` | {ratio(*per_topic[t])} |" for t in sorted(per_topic)],
+        "",
+        "## Most confused (expected → got)",
+        "",
+        "| expected | got | count |",
+        "|---|---|---|",
+        *[f"| `{e}` | `{p}` | {n} |" for (e, p), n in confused.most_common(15)],
+        "",
+        "## Misses",
+        "",
+        *[f"- `{c.expected}` → `{c.predicted}`: {c.text}" for c in cases if c.predicted != c.expected],
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", type=Path, default=ROOT / "models" / "clinic.tar.gz")
+    parser.add_argument("--holdout", type=Path, default=ROOT / "tests" / "data" / "nlu_holdout.yml")
+    parser.add_argument("--report", type=Path, default=REPORT)
+    args = parser.parse_args()
+
+    from actions.knowledge import knowledge_base
+
+    topics = set(knowledge_base().topics)
+    offered = load_clinic(settings().clinic_config)["therapies_offered"]
+    cases = asyncio.run(run_cases(args.model, read_holdout(args.holdout), topics, offered))
+    text = report(cases, topics, args.model, args.holdout)
+    args.report.parent.mkdir(parents=True, exist_ok=True)
+    args.report.write_text(text, encoding="utf-8")
+    print("\n".join(text.splitlines()[:22]))
+    print(f"\nFull report: {args.report}")
+
+
+if __name__ == "__main__":
+    main()
