@@ -7,8 +7,21 @@ from typing import Any, Dict, List
 
 import yaml
 
-REQUIRED = ("name", "phone", "email", "address", "hours", "prices", "insurance", "referral",
-            "cancellation", "booking", "practitioners", "therapies_offered", "sources")
+REQUIRED = (
+    "name",
+    "phone",
+    "email",
+    "address",
+    "hours",
+    "prices",
+    "insurance",
+    "referral",
+    "cancellation",
+    "booking",
+    "practitioners",
+    "therapies_offered",
+    "sources",
+)
 
 
 class ClinicConfigError(Exception):

@@ -11,7 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.clinic import load_clinic
 from actions.knowledge import knowledge_base
-from actions.replies import Reply, Replies, replies
+from actions.replies import Replies, Reply, replies
 from actions.settings import settings
 
 MISSES_SLOT = "misses"
@@ -29,7 +29,9 @@ def offered_therapies() -> List[str]:
     return list(load_clinic(settings().clinic_config)["therapies_offered"])
 
 
-def say(reply: Reply, replies_: Replies, tracker: Tracker, dispatcher: CollectingDispatcher) -> List[Dict[str, Any]]:
+def say(
+    reply: Reply, replies_: Replies, tracker: Tracker, dispatcher: CollectingDispatcher
+) -> List[Dict[str, Any]]:
     """Send a reply and keep count of replies that could not help; the second in a row offers staff."""
     misses = int(tracker.get_slot(MISSES_SLOT) or 0)
     if not reply.miss:

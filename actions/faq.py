@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
@@ -15,12 +15,12 @@ from actions.understanding import MAX_CANDIDATES, Decision, decide
 class ActionAnswerQuestion(Action):
     """Answer an FAQ only when the specific answer is confidently the right one."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_answer_question"
 
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[Dict[Text, Any]]:
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[Dict[str, Any]]:
         try:
             kb = knowledge_base()
             replies = content()
@@ -43,11 +43,11 @@ class ActionAnswerQuestion(Action):
         return say(reply, replies, tracker, dispatcher)
 
     @staticmethod
-    def _did_you_mean(decision: Decision, parse: Dict[str, Any], kb: Any, replies: Any) -> List[Dict[str, str]]:
+    def _did_you_mean(
+        decision: Decision, parse: Dict[str, Any], kb: Any, replies: Any
+    ) -> List[Dict[str, str]]:
         """The likeliest topics as buttons; full-text search tops up a short list."""
         topics = list(decision.candidates)
         if len(topics) < 2:
             topics += [t for t in kb.search(parse.get("text") or "") if t not in topics]
-        return [
-            {"title": kb.answer(t).question, "payload": f"/{t}"} for t in topics[:MAX_CANDIDATES]
-        ]
+        return [{"title": kb.answer(t).question, "payload": f"/{t}"} for t in topics[:MAX_CANDIDATES]]

@@ -20,6 +20,12 @@ from actions.clinic import fill, load_clinic, placeholders
 from actions.settings import Settings, settings
 
 FAQ_FILE = "faq.yml"
+# Words too common to say what a question is about.
+STOPWORDS = set(
+    "the and for are but not you your can how what why when who does did will would could should "
+    "with this that have has had its it's was were there their they them then than from into about "
+    "just like get got any all our out very really much many some".split()
+)
 
 
 class UnknownTopic(KeyError):
@@ -57,7 +63,11 @@ def build(config: Settings) -> Path:
             "about": fill(t["about"], values) if t.get("about") else None,
             "follow_ups": json.dumps(t.get("follow_ups", [])),
             "sources": json.dumps(
-                [{"name": s, "url": clinic["sources"][s]} for s in t.get("sources", []) if s in clinic["sources"]]
+                [
+                    {"name": s, "url": clinic["sources"][s]}
+                    for s in t.get("sources", [])
+                    if s in clinic["sources"]
+                ]
             ),
         }
         for t in topics
@@ -67,7 +77,7 @@ def build(config: Settings) -> Path:
     fresh.unlink(missing_ok=True)
     db = sqlite_utils.Database(fresh)
     db["answers"].insert_all(rows, pk="id")
-    db["answers"].enable_fts(["title", "question", "answer"])
+    db["answers"].enable_fts(["title", "question", "answer"], tokenize="porter")
     db.close()
     os.replace(fresh, config.knowledge_db)
     return config.knowledge_db
@@ -115,7 +125,11 @@ class KnowledgeBase:
 
     def search(self, text: str, limit: int = 3) -> List[str]:
         """Topic ids whose answers best match the words of `text` (full-text search)."""
-        words = " OR ".join(w.lower() for w in "".join(c if c.isalnum() else " " for c in text).split() if len(w) > 2)
+        words = " OR ".join(
+            w
+            for w in "".join(c if c.isalnum() else " " for c in text.lower()).split()
+            if len(w) > 2 and w not in STOPWORDS
+        )
         if not words:
             return []
         rows = self.db.query(

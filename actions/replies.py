@@ -50,7 +50,9 @@ class Replies:
             return dict(self.named_buttons[name])
         return {"title": self.kb.answer(name).title, "payload": f"/{name}"}
 
-    def reply(self, key: str, *, buttons_first: Optional[List[Dict[str, str]]] = None, **fields: str) -> Reply:
+    def reply(
+        self, key: str, *, buttons_first: Optional[List[Dict[str, str]]] = None, **fields: str
+    ) -> Reply:
         spec = self.replies[key]
         return Reply(
             topic=spec["topic"],

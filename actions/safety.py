@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
@@ -19,17 +19,21 @@ FALLBACK_TEXT = (
 class ActionEmergency(Action):
     """Tell the patient to call 911 or go to emergency now; nothing else comes first."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_emergency"
 
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[Dict[Text, Any]]:
-        flags = sorted({e["value"] for e in tracker.latest_message.get("entities", []) if e.get("entity") == "red_flag"})
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[Dict[str, Any]]:
+        flags = sorted(
+            {e["value"] for e in tracker.latest_message.get("entities", []) if e.get("entity") == "red_flag"}
+        )
         try:
             reply = content().reply("emergency")
             reply.extra["red_flags"] = flags
             reply.send(dispatcher)
         except Exception:  # noqa: BLE001 - whatever broke, the patient still hears 911
-            dispatcher.utter_message(text=FALLBACK_TEXT, json_message={"topic": "emergency", "red_flags": flags})
+            dispatcher.utter_message(
+                text=FALLBACK_TEXT, json_message={"topic": "emergency", "red_flags": flags}
+            )
         return []

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
@@ -13,12 +13,12 @@ from actions.conversation import broken, content, say
 class ActionReply(Action):
     """Reply with the text replies.yml keeps under the message's intent name."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_reply"
 
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[Dict[Text, Any]]:
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[Dict[str, Any]]:
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         try:
             replies = content()

@@ -14,7 +14,7 @@ class Settings:
     public_rasa_url: str
 
     @classmethod
-    def from_env(cls) -> "Settings":
+    def from_env(cls) -> Settings:
         rasa_url = os.environ.get("RASA_URL", "http://localhost:5005")
         return cls(
             rasa_url=rasa_url,

@@ -44,7 +44,7 @@ class Ports:
     api: int = 8000
 
     @classmethod
-    def free(cls) -> "Ports":
+    def free(cls) -> Ports:
         return cls(free_port(), free_port(), free_port())
 
 
@@ -79,15 +79,40 @@ class Stack:
     def commands(self) -> Dict[str, List[str]]:
         return {
             "rasa": [
-                str(BIN / "rasa"), "run", "--model", str(self.model),
-                "--endpoints", str(self._endpoints()), "--credentials", str(ROOT / "credentials.yml"),
-                "--port", str(self.ports.rasa), "--interface", self.rasa_interface,
-                "--cors", os.environ.get("CLINIC_ALLOWED_ORIGINS", self.urls["api"]),
+                str(BIN / "rasa"),
+                "run",
+                "--model",
+                str(self.model),
+                "--endpoints",
+                str(self._endpoints()),
+                "--credentials",
+                str(ROOT / "credentials.yml"),
+                "--port",
+                str(self.ports.rasa),
+                "--interface",
+                self.rasa_interface,
+                "--cors",
+                os.environ.get("CLINIC_ALLOWED_ORIGINS", self.urls["api"]),
             ],
-            "actions": [str(BIN / "python"), "-m", "rasa_sdk", "--actions", "actions",
-                        "--port", str(self.ports.actions)],
-            "api": [str(BIN / "uvicorn"), "api.main:app", "--host", "127.0.0.1",
-                    "--port", str(self.ports.api), "--ws", "none"]  # Rasa pins an old websockets,
+            "actions": [
+                str(BIN / "python"),
+                "-m",
+                "rasa_sdk",
+                "--actions",
+                "actions",
+                "--port",
+                str(self.ports.actions),
+            ],
+            "api": [
+                str(BIN / "uvicorn"),
+                "api.main:app",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.ports.api),
+                "--ws",
+                "none",
+            ],  # Rasa pins an old websockets,
         }
 
     def environment(self) -> Dict[str, str]:
@@ -100,14 +125,20 @@ class Stack:
             "CLINIC_KNOWLEDGE_DB": str(self.var_dir / "knowledge.db"),
         }
 
-    def start(self) -> "Stack":
+    def start(self) -> Stack:
         self.var_dir.mkdir(parents=True, exist_ok=True)
         env = self.environment()
         width = max(len(name) for name in self.commands())
         for name, command in self.commands().items():
             process = subprocess.Popen(
-                command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                text=True, bufsize=1, start_new_session=True,
+                command,
+                cwd=ROOT,
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+                bufsize=1,
+                start_new_session=True,
             )
             self.processes[name] = process
             threading.Thread(target=self._relay, args=(name.ljust(width), process), daemon=True).start()
@@ -170,7 +201,7 @@ def main() -> None:
             f"  Rasa (REST and socket.io) {urls['rasa']}/webhooks/rest/webhook\n"
             f"  Action server            {urls['actions']}/health\n"
             "Try:  curl -s localhost:5005/webhooks/rest/webhook "
-            "-d '{\"sender\":\"a\",\"message\":\"does dry needling hurt?\"}'\n"
+            '-d \'{"sender":"a","message":"does dry needling hurt?"}\'\n'
             "Press Ctrl-C to stop.\n",
             flush=True,
         )

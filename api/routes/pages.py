@@ -17,6 +17,4 @@ templates = Jinja2Templates(directory=Path(__file__).resolve().parents[1] / "tem
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
 async def home(request: Request, settings: SettingsDep) -> HTMLResponse:
     """Placeholder home page until the chat widget lands."""
-    return templates.TemplateResponse(
-        request, "home.html", {"rasa_url": settings.public_rasa_url}
-    )
+    return templates.TemplateResponse(request, "home.html", {"rasa_url": settings.public_rasa_url})
