@@ -62,11 +62,15 @@ class Replies:
         )
 
     def answer(self, answer: Answer, area: Optional[str] = None) -> Reply:
-        """An FAQ answer with its follow-up questions as buttons and its sources."""
+        """An FAQ answer with its follow-ups (topics or named buttons such as `book`) and its sources."""
         return Reply(
             topic=answer.topic,
             text=answer.for_area(area),
-            buttons=[self.button(topic) for topic in answer.follow_ups if topic in self.kb],
+            buttons=[
+                self.button(name)
+                for name in answer.follow_ups
+                if name in self.kb or name in self.named_buttons
+            ],
             extra={"sources": answer.sources} if answer.sources else {},
         )
 

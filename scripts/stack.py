@@ -9,6 +9,7 @@ Ctrl-C (or SIGTERM) stops all three.
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -58,6 +59,9 @@ class Stack:
     log: IO[str] = sys.stdout
     rasa_interface: str = os.environ.get("RASA_INTERFACE", "0.0.0.0")
     processes: Dict[str, subprocess.Popen] = field(default_factory=dict)
+    bot_token: str = field(
+        default_factory=lambda: os.environ.get("CLINIC_BOT_TOKEN") or secrets.token_urlsafe(32)
+    )
 
     @property
     def urls(self) -> Dict[str, str]:
@@ -119,19 +123,26 @@ class Stack:
         return {
             **os.environ,
             **QUIET,
+            # The action server's key to the staff API: from the environment, or new for this run.
+            "CLINIC_BOT_TOKEN": self.bot_token,
+            "CLINIC_API_URL": self.urls["api"],
+            "CLINIC_OUTBOX_DB": str(self.var_dir / "outbox.db"),
+            "CLINIC_HANDOFFS_DB": str(self.var_dir / "handoffs.db"),
             "SANIC_HOST": "127.0.0.1",  # the action server is for Rasa only
             "RASA_URL": self.urls["rasa"],
             "ACTION_SERVER_URL": self.urls["actions"],
             "CLINIC_KNOWLEDGE_DB": str(self.var_dir / "knowledge.db"),
         }
 
-    def start(self) -> Stack:
+    def start(self, only: Optional[str] = None) -> Stack:
+        """Start every process, or just one (to restart it after `stop(name)`)."""
         self.var_dir.mkdir(parents=True, exist_ok=True)
         env = self.environment()
-        width = max(len(name) for name in self.commands())
-        for name, command in self.commands().items():
+        commands = self.commands()
+        width = max(len(name) for name in commands)
+        for name in [only] if only else list(commands):
             process = subprocess.Popen(
-                command,
+                commands[name],
                 cwd=ROOT,
                 env=env,
                 stdout=subprocess.PIPE,

@@ -128,7 +128,6 @@ def test_the_greeting_says_it_is_automated_not_medical_advice_and_how_to_reach_a
         ("goodbye", "goodbye"),
         ("thanks", "thanks"),
         ("bot_identity", "bot_identity"),
-        ("handoff_request", "handoff"),
         ("something_else", "clarify"),
         ("unhelpful", "feedback"),
     ],

@@ -125,7 +125,8 @@ def test_answers_are_short_filled_in_and_offer_follow_ups(kb, topic):
     assert not re.search(r"[{}#]", answer.text), answer.text
     assert len(answer.text.split()) <= 130
     assert 2 <= len(answer.follow_ups) <= 3
-    assert all(t in kb and t != topic for t in answer.follow_ups)
+    named_buttons = {"book", "talk_to_staff"}
+    assert all((t in kb or t in named_buttons) and t != topic for t in answer.follow_ups)
     assert len(answer.title) <= 32
 
 

@@ -18,6 +18,12 @@ NON_FAQ_INTENTS = [
     "handoff_request",
     "something_else",
     "unhelpful",
+    "request_booking",
+    "inform",
+    "affirm",
+    "deny",
+    "stop",
+    "change_field",
 ]
 
 

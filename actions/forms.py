@@ -1,0 +1,177 @@
+"""What the booking and question forms share: their prompts, telling answers from digressions,
+and counting failed answers.
+
+Prompts live in content/booking.yml; every prompt carries custom {"topic", "asks"} so the chat page
+can switch the input (tel, email, name) for the question being asked.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+import yaml
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.clinic import fill, load_clinic, placeholders
+from actions.knowledge import knowledge_base
+from actions.settings import settings
+
+CONTENT_FILE = "booking.yml"
+QUESTION_WORDS = {
+    "what",
+    "how",
+    "does",
+    "do",
+    "is",
+    "are",
+    "can",
+    "could",
+    "will",
+    "would",
+    "why",
+    "who",
+    "where",
+    "when",
+    "should",
+    "which",
+    "whats",
+    "what's",
+    "hows",
+    "is'nt",
+    "any",
+}
+# Intents that end a form, or jump out of it for a moment (rules in data/rules/forms.yml).
+ALWAYS_OUT = {"stop", "emergency"}
+FAILURES_BEFORE_PHONE = 2
+
+
+@lru_cache(maxsize=4)
+def _content(path: Path, mtime: float, clinic_path: Path, clinic_mtime: float) -> Dict[str, Any]:
+    return {
+        "spec": yaml.safe_load(path.read_text(encoding="utf-8")),
+        "values": placeholders(load_clinic(clinic_path)),
+    }
+
+
+def form_content() -> Dict[str, Any]:
+    config = settings()
+    path = config.content_dir / CONTENT_FILE
+    return _content(path, path.stat().st_mtime, config.clinic_config, config.clinic_config.stat().st_mtime)
+
+
+def say(dispatcher: CollectingDispatcher, text_key: str, topic: str, **fields: str) -> None:
+    """Send one of the texts at the top level of content/booking.yml."""
+    content = form_content()
+    text = fill(content["spec"][text_key], {**content["values"], **fields})
+    dispatcher.utter_message(text=text, json_message={"topic": topic})
+
+
+def is_question_aside(tracker: Tracker) -> bool:
+    """True when the message is not an answer to the form's question but something to handle first:
+    a stop, an emergency, or an FAQ asked as a question ("does it hurt?")."""
+    message = tracker.latest_message or {}
+    intent = (message.get("intent") or {}).get("name")
+    if intent in ALWAYS_OUT:
+        return True
+    if intent not in knowledge_base().topics:
+        return False
+    text = (message.get("text") or "").strip().lower()
+    words = text.split()
+    return text.endswith("?") or bool(words and words[0] in QUESTION_WORDS)
+
+
+def latest_text(tracker: Tracker) -> str:
+    return " ".join((tracker.latest_message.get("text") or "").split())
+
+
+def latest_intent(tracker: Tracker) -> Optional[str]:
+    return (tracker.latest_message.get("intent") or {}).get("name")
+
+
+def entity(tracker: Tracker, name: str) -> Optional[str]:
+    return next(tracker.get_latest_entity_values(name), None)
+
+
+class AskAction(Action, ABC):
+    """Asks one slot of one form, with the prompt and buttons from content/booking.yml."""
+
+    @abstractmethod
+    def name(self) -> str:
+        """Set per subclass; abstract here so rasa-sdk doesn't register the base."""
+
+    form = ""
+    slot = ""
+    intro_after = {"request_booking", "handoff_request"}
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[Dict[str, Any]]:
+        content = form_content()
+        section = content["spec"][self.form.replace("_form", "")]
+        ask = section["asks"][self.slot]
+        text = fill(ask["text"], {**content["values"], **self.fields(tracker)})
+        if (
+            latest_intent(tracker) in self.intro_after
+            and tracker.latest_action_name != f"action_ask_{self.form}_{self.slot}"
+        ):
+            text = f"{section['intro']} {text}"
+        dispatcher.utter_message(
+            text=text,
+            buttons=list(ask.get("buttons", [])) + self.buttons(tracker),
+            json_message={"topic": section["topic"], "asks": self.slot},
+        )
+        return []
+
+    def fields(self, tracker: Tracker) -> Dict[str, str]:
+        return {}
+
+    def buttons(self, tracker: Tracker) -> List[Dict[str, str]]:
+        return []
+
+
+ASK_ACTIONS: Dict[str, type] = {}  # held here: a class nobody references would be garbage-collected
+
+
+def ask_actions(form: str, slots: List[str], **overrides: type) -> None:
+    """Declare one ask action per slot (rasa-sdk registers every concrete Action subclass it finds;
+    AskAction itself has no name, so it stays abstract)."""
+    for slot in slots:
+        action_name = f"action_ask_{form}_{slot}"
+        ASK_ACTIONS[action_name] = type(
+            f"Ask_{form}_{slot}",
+            (overrides.get(slot, AskAction),),
+            {"form": form, "slot": slot, "name": lambda self, n=action_name: n, "__module__": __name__},
+        )
+
+
+class ClinicFormValidation(FormValidationAction, ABC):
+    """Counts failed answers per slot and, after two, explains and offers the clinic's phone."""
+
+    @abstractmethod
+    def name(self) -> str:
+        """Set per form; abstract here so rasa-sdk doesn't register the base."""
+
+    def reject(self, slot: str, dispatcher: CollectingDispatcher, tracker: Tracker) -> Dict[str, Any]:
+        failures = (
+            int(tracker.get_slot("failures") or 0) + 1 if tracker.get_slot("failed_slot") == slot else 1
+        )
+        content = form_content()
+        if failures >= FAILURES_BEFORE_PHONE:
+            say(dispatcher, "too_many_failures", self.topic)
+        else:
+            text = fill(content["spec"]["invalid"][slot], content["values"])
+            dispatcher.utter_message(text=text, json_message={"topic": self.topic, "asks": slot})
+        return {slot: None, "failed_slot": slot, "failures": failures}
+
+    topic = "booking"
+
+    def requested(self, tracker: Tracker, slot: str) -> bool:
+        return tracker.get_slot("requested_slot") == slot and not is_question_aside(tracker)
+
+    def accepted(self, slot: str, value: Any) -> Dict[str, Any]:
+        return {slot: value, "failed_slot": None, "failures": 0}

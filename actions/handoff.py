@@ -1,0 +1,99 @@
+"""Questions for staff: validate_handoff_form, its prompts, and action_submit_question."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional
+
+from rasa_sdk import Tracker
+from rasa_sdk.types import DomainDict
+
+from actions import patient_details as details
+from actions.forms import ClinicFormValidation, ask_actions, latest_intent, latest_text
+from actions.submit import SubmitAction
+
+FORM = "handoff_form"
+SLOTS = ["question", "name", "contact", "consent"]
+
+ask_actions(FORM, SLOTS)
+
+
+def earlier_question(tracker: Tracker) -> Optional[str]:
+    """The patient's last real question before asking for a person (the one we couldn't answer)."""
+    asked = [
+        e.get("text")
+        for e in tracker.events
+        if e.get("event") == "user"
+        and e.get("text")
+        and not e["text"].startswith("/")
+        and (
+            e.get("parse_data", {}).get("intent", {}).get("name")
+            not in ("handoff_request", "greet", "affirm")
+        )
+    ]
+    return asked[-1] if asked else None
+
+
+class ValidateHandoffForm(ClinicFormValidation):
+    """Name, contact, the question and consent, checked like the booking form's."""
+
+    topic = "handoff"
+
+    def name(self) -> str:
+        return "validate_handoff_form"
+
+    async def required_slots(
+        self, domain_slots: List[str], dispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[str]:
+        return [] if tracker.get_slot("consent") is False else domain_slots
+
+    async def extract_question(self, dispatcher, tracker, domain) -> Dict[str, Any]:
+        return {"question": latest_text(tracker)} if tracker.get_slot("requested_slot") == "question" else {}
+
+    async def extract_name(self, dispatcher, tracker, domain) -> Dict[str, Any]:
+        return {"name": latest_text(tracker)} if self.requested(tracker, "name") else {}
+
+    async def extract_contact(self, dispatcher, tracker, domain) -> Dict[str, Any]:
+        return {"contact": latest_text(tracker)} if self.requested(tracker, "contact") else {}
+
+    async def extract_consent(self, dispatcher, tracker, domain) -> Dict[str, Any]:
+        if not self.requested(tracker, "consent"):
+            return {}
+        answer = {"affirm": True, "deny": False}.get(latest_intent(tracker) or "")
+        return {"consent": answer if answer is not None else latest_text(tracker)}
+
+    def validate_question(self, value: Any, dispatcher, tracker, domain) -> Dict[str, Any]:
+        text = str(value).strip()
+        return (
+            self.accepted("question", text)
+            if 0 < len(text) <= 2000
+            else self.reject("question", dispatcher, tracker)
+        )
+
+    def validate_name(self, value: Any, dispatcher, tracker, domain) -> Dict[str, Any]:
+        name = details.parse_name(str(value))
+        return self.accepted("name", name) if name else self.reject("name", dispatcher, tracker)
+
+    def validate_contact(self, value: Any, dispatcher, tracker, domain) -> Dict[str, Any]:
+        found = details.parse_contact(str(value))
+        if not found:
+            return self.reject("contact", dispatcher, tracker)
+        return {**self.accepted("contact", found[0]), "contact_type": found[1]}
+
+    def validate_consent(self, value: Any, dispatcher, tracker, domain) -> Dict[str, Any]:
+        return (
+            self.accepted("consent", value)
+            if isinstance(value, bool)
+            else self.reject("consent", dispatcher, tracker)
+        )
+
+
+class ActionSubmitQuestion(SubmitAction):
+    """Hand the patient's question, with the conversation so far, to staff."""
+
+    kind = "question"
+
+    def name(self) -> str:
+        return "action_submit_question"
+
+    def payload(self, tracker: Tracker) -> Optional[Dict[str, Any]]:
+        return {"question": tracker.get_slot("question")}

@@ -1,0 +1,134 @@
+"""Handing a finished form to staff: build the request, keep it in the outbox, tell the patient.
+
+Also action_stop_form, which ends a form at the patient's "stop" and keeps nothing.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from datetime import datetime, timezone
+from typing import Any, Dict, List, Optional
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ActiveLoop, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions import outbox
+from actions.clinic import load_clinic
+from actions.clinic_api import ApiSettings
+from actions.forms import say
+from actions.office_hours import desk_reopens
+from actions.settings import settings
+
+TRANSCRIPT_TURNS = 20
+FORM_SLOTS = [
+    "therapy",
+    "name",
+    "contact",
+    "contact_type",
+    "preferred_time",
+    "new_patient",
+    "reason",
+    "question",
+    "consent",
+    "confirm",
+    "failed_slot",
+    "failures",
+    "requested_slot",
+]
+
+
+def cleared() -> List[Dict[str, Any]]:
+    """Forget the form's details once they are handed over (or dropped)."""
+    return [SlotSet(slot, None) for slot in FORM_SLOTS]
+
+
+def transcript(tracker: Tracker) -> List[Dict[str, str]]:
+    """The last turns of the conversation, for staff to read with the request."""
+    turns = [
+        {
+            "who": "patient" if event["event"] == "user" else "assistant",
+            "text": (event.get("text") or "")[:2000],
+        }
+        for event in tracker.events
+        if event.get("event") in ("user", "bot") and event.get("text")
+    ]
+    return turns[-TRANSCRIPT_TURNS:]
+
+
+def when_staff_reply(now: datetime) -> str:
+    clinic = load_clinic(settings().clinic_config)
+    reopens = desk_reopens(now, clinic)
+    if reopens is None:
+        return _text("desk_open", reply_within=clinic.get("reply_within", "a few hours"))
+    return _text("desk_closed", day=reopens[0], time=reopens[1])
+
+
+def _text(key: str, **fields: str) -> str:
+    from actions.clinic import fill
+    from actions.forms import form_content
+
+    content = form_content()
+    return fill(content["spec"][key], {**content["values"], **fields})
+
+
+class SubmitAction(Action, ABC):
+    """Subclasses say what their form adds to the request (`payload`) and its `kind`."""
+
+    @abstractmethod
+    def name(self) -> str:
+        """Set per subclass; abstract here so rasa-sdk doesn't register the base."""
+
+    kind = ""
+
+    def payload(self, tracker: Tracker) -> Optional[Dict[str, Any]]:
+        raise NotImplementedError
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[Dict[str, Any]]:
+        topic = "booking" if self.kind == "booking" else "handoff"
+        if tracker.get_slot("consent") is not True:
+            say(dispatcher, "no_consent", topic)
+            return cleared()
+        specific = self.payload(tracker)
+        if specific is None:
+            say(dispatcher, "stopped", topic)
+            return cleared()
+        request = {
+            "kind": self.kind,
+            "name": tracker.get_slot("name"),
+            "contact": tracker.get_slot("contact"),
+            "contact_type": tracker.get_slot("contact_type"),
+            "consent": True,
+            "conversation_id": tracker.sender_id,
+            "transcript": transcript(tracker),
+            **specific,
+        }
+        key = outbox.enqueue(request)
+        outbox.start_worker()
+        reference = outbox.deliver(key, ApiSettings.from_env())
+        when = when_staff_reply(datetime.now(timezone.utc))
+        if reference:
+            text = _text(f"sent_{self.kind}", reference=reference, when=when)
+            dispatcher.utter_message(text=text, json_message={"topic": topic, "reference": reference})
+        else:
+            dispatcher.utter_message(
+                text=_text("saved_for_later", when=when), json_message={"topic": topic, "saved": True}
+            )
+        return cleared()
+
+
+class ActionStopForm(Action):
+    """The patient said stop: end the form and keep nothing."""
+
+    def name(self) -> str:
+        return "action_stop_form"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[Dict[str, Any]]:
+        topic = "handoff" if tracker.active_loop.get("name") == "handoff_form" else "booking"
+        say(dispatcher, "stopped", topic)
+        return [ActiveLoop(None), *cleared()]
