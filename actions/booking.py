@@ -65,7 +65,7 @@ class ValidateBookingForm(ClinicFormValidation):
         self, domain_slots: List[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[str]:
         if tracker.get_slot("consent") is False:
-            return []  # without consent we stop asking; action_submit_booking explains
+            return ["consent"]  # answered "no": nothing more to ask; action_submit_booking explains
         return domain_slots
 
     # --- extraction: what this message says for each slot --------------------------------------

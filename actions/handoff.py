@@ -44,7 +44,7 @@ class ValidateHandoffForm(ClinicFormValidation):
     async def required_slots(
         self, domain_slots: List[str], dispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[str]:
-        return [] if tracker.get_slot("consent") is False else domain_slots
+        return ["consent"] if tracker.get_slot("consent") is False else domain_slots
 
     async def extract_question(self, dispatcher, tracker, domain) -> Dict[str, Any]:
         return {"question": latest_text(tracker)} if tracker.get_slot("requested_slot") == "question" else {}

@@ -1,0 +1,121 @@
+"""The booking form's validation action, run as Rasa runs it: rasa-sdk's dispatcher and a real Tracker."""
+
+import asyncio
+
+import pytest
+import yaml
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.booking import ActionSubmitBooking, ValidateBookingForm
+from actions.forms import ASK_ACTIONS
+from actions.settings import PROJECT
+
+DOMAIN = yaml.safe_load((PROJECT / "domain.yml").read_text())
+
+
+@pytest.fixture(autouse=True)
+def fresh_content(clinic_files):
+    """Content and knowledge base copied for each test."""
+
+
+def tracker(text, *, requested=None, intent="inform", confidence=0.9, entities=(), **slots):
+    message = {"text": text, "intent": {"name": intent, "confidence": confidence}, "entities": list(entities)}
+    return Tracker(
+        "patient-2", {"requested_slot": requested, **slots}, message, [], False, None,
+        {"name": "booking_form"}, "action_listen",
+    )
+
+
+def validate(tracker_):
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(ValidateBookingForm().run(dispatcher, tracker_, DOMAIN))
+    return {e["name"]: e["value"] for e in events if e["event"] == "slot"}, dispatcher.messages
+
+
+def test_a_phone_number_answer_is_normalised_and_typed():
+    slots, messages = validate(tracker("604 555 0142", requested="contact"))
+    assert slots["contact"] == "+16045550142" and slots["contact_type"] == "phone"
+    assert messages == []
+
+
+def test_a_bad_contact_is_asked_again_then_the_clinic_phone_is_offered():
+    slots, messages = validate(tracker("call me", requested="contact"))
+    assert slots["contact"] is None and slots["failures"] == 1
+    assert messages[0]["custom"] == {"topic": "booking", "asks": "contact"}
+    slots, messages = validate(tracker("still not", requested="contact", failed_slot="contact", failures=1))
+    assert slots["failures"] == 2
+    assert "604-555-0100" in messages[0]["text"]
+
+
+def test_details_in_the_first_message_fill_their_slots():
+    slots, _ = validate(
+        tracker(
+            "book acupuncture for Jordan, 604 555 0142",
+            intent="request_booking",
+            entities=[{"entity": "therapy", "value": "acupuncture"}],
+        )
+    )
+    assert slots["therapy"] == "acupuncture"
+    assert slots["name"] == "Jordan"
+    assert slots["contact"] == "+16045550142"
+
+
+def test_a_question_asked_mid_form_is_not_taken_as_the_answer():
+    slots, _ = validate(tracker("does it hurt?", requested="preferred_time", intent="needle_pain"))
+    assert "preferred_time" not in slots
+
+
+def test_a_preferred_time_is_kept_as_written_with_what_we_read():
+    slots, _ = validate(tracker("next tuesday afternoon", requested="preferred_time"))
+    assert slots["preferred_time"] == "next tuesday afternoon (Tuesday, afternoon)"
+
+
+@pytest.mark.parametrize("text, value", [("I'm new", "new"), ("I've been before", "returning"), ("first time", "new")])
+def test_new_or_returning_is_understood_in_words(text, value):
+    slots, _ = validate(tracker(text, requested="new_patient"))
+    assert slots["new_patient"] == value
+
+
+def test_skipping_the_reason_keeps_nothing():
+    slots, _ = validate(tracker("skip", requested="reason", intent="deny"))
+    assert slots["reason"] == ""
+
+
+def test_no_consent_ends_the_questions():
+    slots, _ = validate(tracker("no", requested="consent", intent="deny"))
+    assert slots["consent"] is False
+    required = asyncio.run(
+        ValidateBookingForm().required_slots(["therapy", "confirm"], CollectingDispatcher(), tracker("x", consent=False), DOMAIN)
+    )
+    assert required == ["consent"]  # already answered, so the form ends
+
+
+def test_changing_a_field_clears_it_so_the_form_asks_again():
+    slots, _ = validate(
+        tracker("/change_field", requested="confirm", intent="change_field", entities=[{"entity": "field", "value": "contact"}])
+    )
+    assert slots["contact"] is None and slots["confirm"] is None
+
+
+def test_change_something_without_saying_what_offers_the_fields():
+    slots, messages = validate(tracker("change something", requested="confirm", intent="change_field"))
+    assert slots["confirm"] is None
+    assert "Phone or email" in [b["title"] for b in messages[0]["buttons"]]
+
+
+def test_every_prompt_says_which_slot_it_asks():
+    for name, action in ASK_ACTIONS.items():
+        if not name.startswith("action_ask_booking_form"):
+            continue
+        dispatcher = CollectingDispatcher()
+        slots = {"therapy": "ims", "name": "Jordan", "contact": "+16045550142", "preferred_time": "mornings",
+                 "new_patient": "new", "reason": ""}
+        asyncio.run(action().run(dispatcher, tracker("x", **slots), DOMAIN))
+        assert dispatcher.messages[0]["custom"] == {"topic": "booking", "asks": action.slot}
+
+
+def test_without_consent_nothing_is_submitted():
+    dispatcher = CollectingDispatcher()
+    asyncio.run(ActionSubmitBooking().run(dispatcher, tracker("no", consent=False), DOMAIN))
+    assert "nothing was saved" in dispatcher.messages[0]["text"]

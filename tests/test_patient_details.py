@@ -1,0 +1,59 @@
+"""Reading a patient's answers: phone numbers, emails, names and preferred times."""
+
+import pytest
+
+from actions.patient_details import find_contact, find_name, normalise_time, parse_contact, parse_name
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("604 555 0142", ("+16045550142", "phone")),
+        ("(778) 555-0199", ("+17785550199", "phone")),
+        ("+1 250-555-0111", ("+12505550111", "phone")),
+        ("212-555-0100", ("+12125550100", "phone")),
+        ("Jordan.Lee@Example.com", ("Jordan.Lee@example.com", "email")),
+    ],
+)
+def test_canadian_and_us_phone_numbers_and_emails_are_accepted_and_normalised(text, expected):
+    assert parse_contact(text) == expected
+
+
+@pytest.mark.parametrize("text", ["hello", "12", "sam@mail", "555", "call me maybe", "a@b", ""])
+def test_anything_else_is_not_a_contact(text):
+    assert parse_contact(text) is None
+
+
+def test_details_given_up_front_are_found_in_the_request():
+    text = "book acupuncture for Jordan, 604 555 0142"
+    assert find_contact(text) == ("+16045550142", "phone")
+    assert find_name(text) == "Jordan"
+    assert find_name("my name is Priya Sharma and i want ims") == "Priya Sharma"
+    assert find_contact("email me at sam@example.ca please") == ("sam@example.ca", "email")
+    assert find_name("i want to book for next week") is None
+
+
+@pytest.mark.parametrize(
+    "text, name",
+    [("Jordan", "Jordan"), ("my name is Alex Chen", "Alex Chen"), ("it's Sam", "Sam"), ("Zoë O'Brien-Smith", "Zoë O'Brien-Smith")],
+)
+def test_names_are_taken_without_their_introduction(text, name):
+    assert parse_name(text) == name
+
+
+@pytest.mark.parametrize("text", ["<script>alert(1)</script>", "1234", "what is ims?", "x" * 101, "a b c d e f g"])
+def test_things_that_are_not_names_are_refused(text):
+    assert parse_name(text) is None
+
+
+@pytest.mark.parametrize(
+    "text, read",
+    [
+        ("next tuesday afternoon", "Tuesday, afternoon"),
+        ("mon or wed evenings", "Monday or Wednesday, evening"),
+        ("any time after 4pm", "any time, after 4 pm"),
+        ("whenever suits", None),
+    ],
+)
+def test_preferred_times_are_read_where_possible(text, read):
+    assert normalise_time(text) == read
