@@ -141,10 +141,13 @@ class ClinicIntentClassifier(GraphComponent):
         return make_pipeline(features, classifier)
 
     def train(self, training_data: TrainingData) -> Resource:
-        examples = [e for e in training_data.intent_examples if e.get(INTENT) and _doc(e) is not None]
-        if examples:
+        labelled = [
+            (doc, e.get(INTENT)) for e in training_data.intent_examples if (doc := _doc(e)) is not None
+        ]
+        labelled = [(doc, intent) for doc, intent in labelled if intent]
+        if labelled:
             self.model = self._pipeline().fit(
-                [classifier_text(_doc(e)) for e in examples], [e.get(INTENT) for e in examples]
+                [classifier_text(doc) for doc, _ in labelled], [intent for _, intent in labelled]
             )
             with self.model_storage.write_to(self.resource) as directory:
                 joblib.dump(self.model, directory / self.MODEL_FILE)

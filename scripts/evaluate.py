@@ -18,7 +18,7 @@ import os
 import platform
 from dataclasses import dataclass
 from pathlib import Path
-from typing import List, Tuple
+from typing import Dict, List, Tuple
 
 import yaml
 
@@ -50,15 +50,33 @@ def read_holdout(path: Path) -> List[Tuple[str, str]]:
     ]
 
 
-def outcome(decision: Decision, intent: str, topics: set) -> str:
+def outcome(decision: Decision) -> str:
+    """The topic the reply carries: the answer's, "clarify", "emergency" or "out_of_scope"."""
     if decision.kind == "answer" and decision.topic:
         return decision.topic
     if decision.kind in ("clarify", "emergency"):
         return decision.kind
-    if decision.kind in ("out_of_scope", "other_therapy"):
-        # A small-talk intent goes to its own reply, not through decide().
-        return intent if intent not in topics and intent != "nlu_fallback" else OUT_OF_SCOPE
     return OUT_OF_SCOPE
+
+
+def routes() -> Dict[str, str]:
+    """Which action each intent goes to, read from the rules that need no context (data/rules)."""
+    found = {}
+    for path in sorted((ROOT / "data" / "rules").glob("*.yml")):
+        for rule in yaml.safe_load(path.read_text(encoding="utf-8"))["rules"]:
+            steps = rule["steps"]
+            if "condition" not in rule and "intent" in steps[0] and len(steps) > 1:
+                found[steps[0]["intent"]] = steps[1]["action"]
+    return found
+
+
+def reply_topics() -> Dict[str, str]:
+    """The topic each small-talk reply carries (content/replies.yml)."""
+    replies = yaml.safe_load((ROOT / "content" / "replies.yml").read_text(encoding="utf-8"))["replies"]
+    return {intent: spec["topic"] for intent, spec in replies.items()}
+
+
+FORM_TOPICS = {"booking_form": "booking", "handoff_form": "handoff"}
 
 
 async def run_cases(
@@ -71,14 +89,20 @@ async def run_cases(
     configure_logging_and_warnings(logging.WARNING)
     configure_structlog(logging.WARNING)  # Rasa's debug lines would print every question
     agent = Agent.load(str(model))
+    action_for, small_talk = routes(), reply_topics()
     cases = []
     for text, expected in questions:
         parse = await agent.parse_message(text)
         intent = parse["intent"]["name"]
-        if intent not in topics and intent not in (OUT_OF_SCOPE, "nlu_fallback", EMERGENCY):
-            predicted = intent  # small talk is answered by its own rule
+        action = action_for.get(intent, "action_answer_question")
+        if action == "action_answer_question":
+            predicted = outcome(decide(parse, topics, offered))
+        elif action == "action_emergency":
+            predicted = EMERGENCY
+        elif action in FORM_TOPICS:
+            predicted = FORM_TOPICS[action]
         else:
-            predicted = outcome(decide(parse, topics, offered), intent, topics)
+            predicted = intent if intent in (topics | {OUT_OF_SCOPE}) else small_talk.get(intent, intent)
         ranking = [r for r in parse.get("intent_ranking", []) if r["name"] != "nlu_fallback"]
         cases.append(Case(text, expected, predicted, ranking[0]["name"] if ranking else intent))
     return cases

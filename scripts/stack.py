@@ -128,6 +128,8 @@ class Stack:
             "CLINIC_API_URL": self.urls["api"],
             "CLINIC_OUTBOX_DB": str(self.var_dir / "outbox.db"),
             "CLINIC_HANDOFFS_DB": str(self.var_dir / "handoffs.db"),
+            "CLINIC_RASA_TRACKER_DB": str(self.var_dir / "rasa_tracker.db"),
+            "CLINIC_SESSION_SECRET_FILE": str(self.var_dir / "session_secret"),
             "SANIC_HOST": "127.0.0.1",  # the action server is for Rasa only
             "RASA_URL": self.urls["rasa"],
             "ACTION_SERVER_URL": self.urls["actions"],

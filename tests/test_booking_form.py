@@ -22,8 +22,14 @@ def fresh_content(clinic_files):
 def tracker(text, *, requested=None, intent="inform", confidence=0.9, entities=(), **slots):
     message = {"text": text, "intent": {"name": intent, "confidence": confidence}, "entities": list(entities)}
     return Tracker(
-        "patient-2", {"requested_slot": requested, **slots}, message, [], False, None,
-        {"name": "booking_form"}, "action_listen",
+        "patient-2",
+        {"requested_slot": requested, **slots},
+        message,
+        [],
+        False,
+        None,
+        {"name": "booking_form"},
+        "action_listen",
     )
 
 
@@ -71,7 +77,9 @@ def test_a_preferred_time_is_kept_as_written_with_what_we_read():
     assert slots["preferred_time"] == "next tuesday afternoon (Tuesday, afternoon)"
 
 
-@pytest.mark.parametrize("text, value", [("I'm new", "new"), ("I've been before", "returning"), ("first time", "new")])
+@pytest.mark.parametrize(
+    "text, value", [("I'm new", "new"), ("I've been before", "returning"), ("first time", "new")]
+)
 def test_new_or_returning_is_understood_in_words(text, value):
     slots, _ = validate(tracker(text, requested="new_patient"))
     assert slots["new_patient"] == value
@@ -86,14 +94,21 @@ def test_no_consent_ends_the_questions():
     slots, _ = validate(tracker("no", requested="consent", intent="deny"))
     assert slots["consent"] is False
     required = asyncio.run(
-        ValidateBookingForm().required_slots(["therapy", "confirm"], CollectingDispatcher(), tracker("x", consent=False), DOMAIN)
+        ValidateBookingForm().required_slots(
+            ["therapy", "confirm"], CollectingDispatcher(), tracker("x", consent=False), DOMAIN
+        )
     )
     assert required == ["consent"]  # already answered, so the form ends
 
 
 def test_changing_a_field_clears_it_so_the_form_asks_again():
     slots, _ = validate(
-        tracker("/change_field", requested="confirm", intent="change_field", entities=[{"entity": "field", "value": "contact"}])
+        tracker(
+            "/change_field",
+            requested="confirm",
+            intent="change_field",
+            entities=[{"entity": "field", "value": "contact"}],
+        )
     )
     assert slots["contact"] is None and slots["confirm"] is None
 
@@ -109,8 +124,14 @@ def test_every_prompt_says_which_slot_it_asks():
         if not name.startswith("action_ask_booking_form"):
             continue
         dispatcher = CollectingDispatcher()
-        slots = {"therapy": "ims", "name": "Jordan", "contact": "+16045550142", "preferred_time": "mornings",
-                 "new_patient": "new", "reason": ""}
+        slots = {
+            "therapy": "ims",
+            "name": "Jordan",
+            "contact": "+16045550142",
+            "preferred_time": "mornings",
+            "new_patient": "new",
+            "reason": "",
+        }
         asyncio.run(action().run(dispatcher, tracker("x", **slots), DOMAIN))
         assert dispatcher.messages[0]["custom"] == {"topic": "booking", "asks": action.slot}
 

@@ -9,8 +9,7 @@ import pytest
 
 from actions.knowledge import knowledge_base
 from actions.settings import PROJECT, Settings
-from scripts.stack import Ports, Stack
-from tests.conftest import FAQ_TOPICS
+from tests.conftest import FAQ_TOPICS, running_stack
 
 pytestmark = pytest.mark.e2e
 
@@ -46,19 +45,7 @@ QUESTIONS = {
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
-    var_dir = tmp_path_factory.mktemp("stack")
-    log = (var_dir / "stack.log").open("w")
-    running = Stack(ports=Ports.free(), var_dir=var_dir, log=log, rasa_interface="127.0.0.1").start()
-    try:
-        running.wait_until_ready(timeout=240)
-        yield running
-    except Exception:
-        log.flush()
-        print((var_dir / "stack.log").read_text()[-5000:])
-        raise
-    finally:
-        running.stop()
-        log.close()
+    yield from running_stack(tmp_path_factory, "stack")
 
 
 @pytest.fixture(scope="module")
@@ -153,6 +140,7 @@ def test_health_reports_every_part_up(stack):
     assert response.status_code == 200
     assert {name: part["status"] for name, part in response.json()["parts"].items()} == {
         "api": "up",
+        "database": "up",
         "rasa": "up",
         "action_server": "up",
     }

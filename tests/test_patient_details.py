@@ -35,13 +35,20 @@ def test_details_given_up_front_are_found_in_the_request():
 
 @pytest.mark.parametrize(
     "text, name",
-    [("Jordan", "Jordan"), ("my name is Alex Chen", "Alex Chen"), ("it's Sam", "Sam"), ("Zoë O'Brien-Smith", "Zoë O'Brien-Smith")],
+    [
+        ("Jordan", "Jordan"),
+        ("my name is Alex Chen", "Alex Chen"),
+        ("it's Sam", "Sam"),
+        ("Zoë O'Brien-Smith", "Zoë O'Brien-Smith"),
+    ],
 )
 def test_names_are_taken_without_their_introduction(text, name):
     assert parse_name(text) == name
 
 
-@pytest.mark.parametrize("text", ["<script>alert(1)</script>", "1234", "what is ims?", "x" * 101, "a b c d e f g"])
+@pytest.mark.parametrize(
+    "text", ["<script>alert(1)</script>", "1234", "what is ims?", "x" * 101, "a b c d e f g"]
+)
 def test_things_that_are_not_names_are_refused(text):
     assert parse_name(text) is None
 

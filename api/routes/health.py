@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Dict
 
 import httpx
 from fastapi import APIRouter, Response
+from starlette.concurrency import run_in_threadpool
 
+from api.db import connect
 from api.deps import SettingsDep
 
 router = APIRouter(tags=["health"])
@@ -24,15 +27,28 @@ async def _check(client: httpx.AsyncClient, url: str) -> Dict[str, str]:
     return {"status": "up", "url": url}
 
 
+def _database(path: Path) -> Dict[str, str]:
+    try:
+        db = connect(path)
+        try:
+            db.execute("select count(*) from handoffs").fetchone()
+        finally:
+            db.close()
+    except Exception as error:  # whatever it is, the answer is "down" and its name
+        return {"status": "down", "detail": type(error).__name__}
+    return {"status": "up"}
+
+
 @router.get("/healthz")
 async def healthz(settings: SettingsDep, response: Response) -> Dict[str, object]:
-    """Reports the API itself, Rasa and the action server; 503 when any part is down."""
+    """Reports the API itself, its database, Rasa and the action server; 503 when any part is down."""
     async with httpx.AsyncClient(timeout=TIMEOUT) as client:
-        rasa, actions = await asyncio.gather(
+        rasa, actions, database = await asyncio.gather(
             _check(client, f"{settings.rasa_url}/"),
             _check(client, f"{settings.action_server_url}/health"),
+            run_in_threadpool(_database, settings.handoffs_db),
         )
-    parts = {"api": {"status": "up"}, "rasa": rasa, "action_server": actions}
+    parts = {"api": {"status": "up"}, "database": database, "rasa": rasa, "action_server": actions}
     healthy = all(part["status"] == "up" for part in parts.values())
     if not healthy:
         response.status_code = 503

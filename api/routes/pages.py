@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
-from fastapi.templating import Jinja2Templates
 
 from api.deps import SettingsDep
+from api.rendering import templates
 
 router = APIRouter(tags=["pages"])
-templates = Jinja2Templates(directory=Path(__file__).resolve().parents[1] / "templates")
 
 
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)

@@ -1,0 +1,122 @@
+"""The handoff database: one SQLite file in WAL mode, foreign keys on, schema through migrations."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator, Set
+
+from sqlite_utils import Database, Migrations
+from sqlite_utils.db import ForeignKey
+
+# sqlite-migrate 0.2 is now only a re-export of this class (migrations moved into sqlite-utils 4).
+migrations = Migrations("clinic_handoffs")
+_migrated: Set[Path] = set()
+_migrating = threading.Lock()
+
+
+def _cascade(table: str, column: str, other: str) -> ForeignKey:
+    """Deleting a handoff (clinic purge) takes its history, notes and idempotency keys with it."""
+    return ForeignKey(table, column, other, "id", on_delete="CASCADE")
+
+
+@migrations()
+def m001_handoffs(db: Database) -> None:
+    db.table("handoffs").create(
+        {
+            "id": int,
+            "reference": str,
+            "kind": str,
+            "status": str,
+            "created_at": str,
+            "updated_at": str,
+            "name": str,
+            "contact": str,
+            "contact_type": str,
+            "therapy": str,
+            "preferred_time": str,
+            "new_patient": bool,
+            "reason": str,
+            "question": str,
+            "consented_at": str,
+            "conversation_id": str,
+            "transcript": str,
+        },
+        pk="id",
+        not_null=["reference", "kind", "status", "created_at", "updated_at", "name", "contact"],
+    )
+    db.table("handoffs").create_index(["reference"], unique=True)
+    db.table("handoffs").create_index(["status", "created_at"])
+    db.table("handoffs").create_index(["created_at"])
+
+    db.table("handoff_history").create(
+        {
+            "id": int,
+            "handoff_id": int,
+            "at": str,
+            "who": str,
+            "what": str,
+            "from_value": str,
+            "to_value": str,
+        },
+        pk="id",
+        not_null=["handoff_id", "at", "who", "what"],
+        foreign_keys=[_cascade("handoff_history", "handoff_id", "handoffs")],
+    )
+    db.table("handoff_history").create_index(["handoff_id"])
+
+    db.table("handoff_notes").create(
+        {"id": int, "handoff_id": int, "at": str, "author": str, "text": str},
+        pk="id",
+        not_null=["handoff_id", "at", "author", "text"],
+        foreign_keys=[_cascade("handoff_notes", "handoff_id", "handoffs")],
+    )
+    db.table("handoff_notes").create_index(["handoff_id"])
+
+    db.table("staff").create(
+        {"id": int, "username": str, "password_hash": str, "created_at": str},
+        pk="id",
+        not_null=["username", "password_hash", "created_at"],
+    )
+    db.table("staff").create_index(["username"], unique=True)
+
+    # The first answer to each Idempotency-Key, replayed as it was to a retry.
+    db.table("idempotency_keys").create(
+        {"key": str, "fingerprint": str, "handoff_id": int, "response": str, "created_at": str},
+        pk="key",
+        not_null=["fingerprint", "handoff_id", "response", "created_at"],
+        foreign_keys=[_cascade("idempotency_keys", "handoff_id", "handoffs")],
+    )
+    db.table("idempotency_keys").create_index(["handoff_id"])
+
+
+def connect(path: Path) -> Database:
+    """Opens (creating if needed) the database at `path`, brought up to the latest schema."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Sync routes run in a thread pool: a request may open its connection on one thread and use it on
+    # another, never on two at once.
+    conn = sqlite3.connect(str(path), check_same_thread=False, timeout=10)
+    db = Database(conn)
+    db.enable_wal()
+    db.execute("PRAGMA foreign_keys = ON")
+    if path not in _migrated:
+        # Under the write lock, so two processes opening a new database do not both create tables.
+        with _migrating, write_lock(db):
+            migrations.apply(db)
+        _migrated.add(path)
+    return db
+
+
+@contextmanager
+def write_lock(db: Database) -> Iterator[Database]:
+    """A transaction that takes the write lock up front, so a read-then-write cannot race another."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        db.rollback()
+        raise
+    else:
+        db.commit()

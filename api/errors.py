@@ -1,0 +1,87 @@
+"""Turns the store's named exceptions and validation errors into answers a person understands."""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Dict, List, Sequence
+from urllib.parse import urlencode
+
+from fastapi import Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+
+from api.auth import LoginRequired
+from api.models import CONSENT_REFUSED
+from api.store import HandoffNotFound, IdempotencyKeyReused, IllegalTransition
+
+_MESSAGES: Dict[str, Callable[[Dict[str, Any]], str]] = {
+    "value_error.missing": lambda ctx: "This is required",
+    "value_error.extra": lambda ctx: "This field is not part of a request: remove it",
+    "value_error.any_str.max_length": lambda ctx: f"At most {ctx['limit_value']} characters, please",
+    "value_error.any_str.min_length": lambda ctx: (
+        "This must not be empty"
+        if ctx["limit_value"] == 1
+        else f"At least {ctx['limit_value']} characters, please"
+    ),
+    "value_error.const": lambda ctx: "Must be one of: " + ", ".join(str(p) for p in ctx["permitted"]),
+    "value_error.list.max_items": lambda ctx: f"At most {ctx['limit_value']} items, please",
+    "value_error.strictbool": lambda ctx: "Must be true or false",
+    "type_error.bool": lambda ctx: "Must be true or false",
+    "type_error.str": lambda ctx: "Must be text",
+    "type_error.integer": lambda ctx: "Must be a whole number",
+    "type_error.list": lambda ctx: "Must be a list",
+    "type_error.dict": lambda ctx: "Must be a JSON object",
+    "type_error.none.not_allowed": lambda ctx: "This must not be null",
+    "value_error.number.not_ge": lambda ctx: f"Must be {ctx['limit_value']} or more",
+    "value_error.number.not_le": lambda ctx: f"Must be {ctx['limit_value']} or less",
+    "json_invalid": lambda ctx: "The request body is not valid JSON",
+}
+
+
+def _field(error: Dict[str, Any]) -> str:
+    where, *path = error["loc"]
+    if error["type"] == "json_invalid":
+        return "body"  # its loc ends with a character offset, not a field
+    names = [str(part) for part in path if part != "__root__"]
+    return ".".join(names) or str(where)
+
+
+def _message(error: Dict[str, Any]) -> str:
+    if list(error["loc"]) == ["body", "consent"]:
+        return CONSENT_REFUSED  # missing, false or not a boolean: the answer is the same
+    describe = _MESSAGES.get(error["type"])
+    if describe is not None:
+        return describe(error.get("ctx") or {})
+    # Our own validators' messages are already written for people.
+    return str(error["msg"])
+
+
+def problems(errors: Sequence[Dict[str, Any]]) -> List[Dict[str, str]]:
+    """FastAPI's validation errors as [{"field", "message"}], never echoing what was sent."""
+    return [{"field": _field(error), "message": _message(error)} for error in errors]
+
+
+async def validation_failed(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    return JSONResponse({"detail": problems(exc.errors())}, status_code=422)
+
+
+async def handoff_not_found(request: Request, exc: Exception) -> Response:
+    return JSONResponse({"detail": str(exc)}, status_code=404)
+
+
+async def conflict(request: Request, exc: Exception) -> Response:
+    return JSONResponse({"detail": str(exc)}, status_code=409)
+
+
+async def login_required(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, LoginRequired)
+    return RedirectResponse(f"/staff/login?{urlencode({'next': exc.next_path})}", status_code=303)
+
+
+HANDLERS: Dict[Any, Callable[[Request, Exception], Any]] = {
+    RequestValidationError: validation_failed,
+    HandoffNotFound: handoff_not_found,
+    IllegalTransition: conflict,
+    IdempotencyKeyReused: conflict,
+    LoginRequired: login_required,
+}

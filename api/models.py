@@ -1,0 +1,165 @@
+"""What the handoff API accepts and returns."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Dict, List, Literal, Optional
+
+from pydantic import BaseModel, Extra, Field, StrictBool, root_validator, validator
+
+Kind = Literal["booking", "question"]
+Status = Literal["new", "contacted", "booked", "closed"]
+Therapy = Literal["ims", "acupuncture", "assessment", "not_sure"]
+ContactType = Literal["phone", "email"]
+
+CONSENT_REFUSED = "We can only keep a request the patient agreed to"
+
+
+class TranscriptTurn(BaseModel):
+    """One message of the conversation the request came from."""
+
+    who: Literal["patient", "assistant"]
+    text: str = Field(..., max_length=2000)
+
+    class Config:
+        extra = Extra.forbid
+
+
+class HandoffCreate(BaseModel):
+    """A booking request or a question the assistant hands to staff (sent by the assistant only)."""
+
+    kind: Kind
+    name: str = Field(..., min_length=1, max_length=100)
+    contact_type: ContactType
+    contact: str = Field(..., min_length=3, max_length=254, description="Phone number or email address")
+    therapy: Optional[Therapy] = Field(None, description="Required for a booking")
+    preferred_time: Optional[str] = Field(None, max_length=200, description="As the patient wrote it")
+    new_patient: Optional[StrictBool] = None
+    reason: Optional[str] = Field(None, max_length=500)
+    question: Optional[str] = Field(None, max_length=2000, description="Required for a question")
+    consent: StrictBool = Field(..., description="Must be true: the patient agreed to be contacted")
+    conversation_id: Optional[str] = Field(None, max_length=200)
+    transcript: List[TranscriptTurn] = Field(default_factory=list, max_items=30)
+
+    class Config:
+        extra = Extra.forbid
+        anystr_strip_whitespace = True
+
+    # The assistant validates contacts properly (phonenumbers, email-validator); this only catches a
+    # contact sent under the wrong type.
+    @validator("contact")
+    def _contact_looks_right(cls, contact: str, values: Dict[str, Any]) -> str:
+        contact_type = values.get("contact_type")
+        if contact_type == "email" and not _looks_like_email(contact):
+            raise ValueError("This does not look like an email address")
+        if contact_type == "phone" and sum(c.isdigit() for c in contact) < 7:
+            raise ValueError("This does not look like a phone number")
+        return contact
+
+    @validator("therapy", always=True)
+    def _booking_needs_therapy(cls, therapy: Optional[str], values: Dict[str, Any]) -> Optional[str]:
+        if values.get("kind") == "booking" and therapy is None:
+            raise ValueError("A booking request needs a therapy: ims, acupuncture, assessment or not_sure")
+        return therapy
+
+    @validator("question", always=True)
+    def _question_needs_text(cls, question: Optional[str], values: Dict[str, Any]) -> Optional[str]:
+        if values.get("kind") == "question" and not question:
+            raise ValueError("A question for staff needs the question itself")
+        return question
+
+    @validator("consent")
+    def _patient_agreed(cls, consent: bool) -> bool:
+        if consent is not True:
+            raise ValueError(CONSENT_REFUSED)
+        return consent
+
+
+def _looks_like_email(text: str) -> bool:
+    local, at, domain = text.rpartition("@")
+    return bool(at and local and "." in domain.strip(".") and " " not in text)
+
+
+class Note(BaseModel):
+    id: int
+    at: datetime
+    author: str
+    text: str
+
+
+class HistoryEntry(BaseModel):
+    """One change to a request: who, what, from which value to which, and when."""
+
+    at: datetime
+    who: str
+    what: Literal["created", "status", "note"]
+    from_: Optional[str] = Field(None, alias="from")
+    to: Optional[str] = None
+
+    class Config:
+        allow_population_by_field_name = True
+
+
+class HandoffPublic(BaseModel):
+    """A request as staff (and, once, the assistant) see it."""
+
+    id: int
+    reference: str = Field(..., example="REQ-7F3K9")
+    kind: Kind
+    status: Status
+    created_at: datetime
+    name: str
+    contact: str
+    contact_type: ContactType
+    therapy: Optional[Therapy]
+    preferred_time: Optional[str]
+    new_patient: Optional[bool]
+    reason: Optional[str]
+    question: Optional[str]
+    conversation_id: Optional[str]
+    transcript: List[TranscriptTurn]
+    notes: List[Note]
+    history: List[HistoryEntry]
+
+
+class HandoffPage(BaseModel):
+    """One page of requests, newest first."""
+
+    items: List[HandoffPublic]
+    page: int
+    per_page: int
+    total: int
+
+
+class HandoffUpdate(BaseModel):
+    """A staff member moves a request on, adds a note, or both."""
+
+    status: Optional[Status] = None
+    note: Optional[str] = Field(None, min_length=1, max_length=2000)
+
+    class Config:
+        extra = Extra.forbid
+        anystr_strip_whitespace = True
+
+    @root_validator(skip_on_failure=True)
+    def _something_to_change(cls, values: Dict[str, Any]) -> Dict[str, Any]:
+        if values.get("status") is None and values.get("note") is None:
+            raise ValueError("Give a new status, a note, or both")
+        return values
+
+
+class Problem(BaseModel):
+    """An error with a message a person understands."""
+
+    detail: str
+
+
+class FieldProblem(BaseModel):
+    field: str
+    message: str
+
+
+class ValidationProblem(BaseModel):
+    """What was wrong with the request, field by field."""
+
+    detail: List[FieldProblem]

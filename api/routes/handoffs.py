@@ -1,0 +1,124 @@
+"""/api/handoffs: the assistant hands requests to staff; staff list, read and move them on."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated, Any, Dict, Optional
+
+from fastapi import APIRouter, BackgroundTasks, Header, Query
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
+
+from api import notify, store
+from api.deps import BotDep, DbDep, SettingsDep, StaffDep
+from api.models import (
+    HandoffCreate,
+    HandoffPage,
+    HandoffPublic,
+    HandoffUpdate,
+    Kind,
+    Problem,
+    Status,
+    ValidationProblem,
+)
+
+log = logging.getLogger(__name__)
+router = APIRouter(prefix="/api/handoffs", tags=["handoffs"])
+
+UNAUTHENTICATED: Dict[int | str, Dict[str, Any]] = {
+    401: {"model": Problem, "description": "No valid credentials"},
+    403: {"model": Problem, "description": "Valid credentials, but not for this"},
+    422: {"model": ValidationProblem, "description": "What was wrong, field by field"},
+}
+IdempotencyKey = Annotated[
+    Optional[str],
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=100,
+        description="A retry with the same key gets the first answer and creates nothing new.",
+    ),
+]
+
+
+def public(record: Dict[str, Any]) -> Dict[str, Any]:
+    """A stored request as JSON, the same bytes every time for the same record."""
+    encoded: Dict[str, Any] = jsonable_encoder(HandoffPublic.parse_obj(record))
+    return encoded
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=HandoffPublic,
+    responses={
+        **UNAUTHENTICATED,
+        409: {"model": Problem, "description": "The Idempotency-Key was used for a different request"},
+        413: {"model": Problem, "description": "The body is over 64 KB"},
+        503: {"model": Problem, "description": "The API has no bot token configured"},
+    },
+)
+def create_handoff(
+    handoff: HandoffCreate,
+    _: BotDep,
+    db: DbDep,
+    settings: SettingsDep,
+    background: BackgroundTasks,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    """Stores a booking request or a question for staff (the assistant's token only)."""
+    record, created = store.create_handoff(db, handoff=handoff, idempotency_key=idempotency_key)
+    if created:
+        log.info("Handoff %s created (id %s, %s)", record["reference"], record["id"], record["kind"])
+        background.add_task(
+            notify.new_handoff,
+            settings,
+            handoff_id=record["id"],
+            reference=record["reference"],
+            kind=record["kind"],
+        )
+    else:
+        log.info("Handoff %s replayed for a retried Idempotency-Key", record["reference"])
+    return JSONResponse(public(record), status_code=201)
+
+
+@router.get("", response_model=HandoffPage, responses=UNAUTHENTICATED)
+def list_handoffs(
+    db: DbDep,
+    _: StaffDep,
+    status: Optional[Status] = None,
+    kind: Optional[Kind] = None,
+    page: Annotated[int, Query(ge=1)] = 1,
+    per_page: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> Dict[str, Any]:
+    """Requests, newest first, filtered by status and kind (staff only)."""
+    items, total = store.list_handoffs(db, status=status, kind=kind, page=page, per_page=per_page)
+    return {"items": items, "page": page, "per_page": per_page, "total": total}
+
+
+@router.get(
+    "/{handoff_id}",
+    response_model=HandoffPublic,
+    responses={**UNAUTHENTICATED, 404: {"model": Problem, "description": "No such request"}},
+)
+def read_handoff(handoff_id: int, db: DbDep, _: StaffDep) -> Dict[str, Any]:
+    """One request with its transcript, notes and history (staff only)."""
+    return store.get_handoff(db, handoff_id=handoff_id)
+
+
+@router.patch(
+    "/{handoff_id}",
+    response_model=HandoffPublic,
+    responses={
+        **UNAUTHENTICATED,
+        404: {"model": Problem, "description": "No such request"},
+        409: {"model": Problem, "description": "That status change is not allowed"},
+    },
+)
+def update_handoff(handoff_id: int, change: HandoffUpdate, db: DbDep, username: StaffDep) -> Dict[str, Any]:
+    """Moves a request on (new → contacted → booked/closed, or new → closed) and/or adds a note."""
+    record = store.update_handoff(
+        db, handoff_id=handoff_id, by=username, status=change.status, note=change.note
+    )
+    log.info("Handoff %s updated by staff (status %s)", record["reference"], record["status"])
+    return record

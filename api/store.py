@@ -1,0 +1,296 @@
+"""Storage of handoffs (requests for staff), their history and notes, and staff accounts."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from datetime import datetime, timezone
+from typing import Any, Dict, Iterator, List, Optional, Tuple
+
+from sqlite_utils import Database
+from sqlite_utils.db import NotFoundError
+
+from api.db import write_lock
+from api.models import HandoffCreate
+
+# No 0/O, 1/I/L or U/V: a reference read out over the phone must survive it.
+REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTWXYZ"
+TRANSITIONS: Dict[str, Tuple[str, ...]] = {
+    "new": ("contacted", "closed"),
+    "contacted": ("booked", "closed"),
+    "booked": (),
+    "closed": (),
+}
+OPEN_STATUSES = ("new", "contacted")
+ASSISTANT = "assistant"
+PUBLIC_COLUMNS = (
+    "id, reference, kind, status, created_at, name, contact, contact_type, therapy, preferred_time, "
+    "new_patient, reason, question, conversation_id, transcript"
+)
+
+
+class HandoffNotFound(LookupError):
+    def __init__(self, handoff_id: int) -> None:
+        super().__init__(f"No request with id {handoff_id}")
+        self.handoff_id = handoff_id
+
+
+class IllegalTransition(ValueError):
+    def __init__(self, current: str, wanted: str) -> None:
+        allowed = TRANSITIONS[current]
+        if allowed:
+            hint = f"from {current} it can become {' or '.join(allowed)}"
+        else:
+            hint = f"{current} is final"
+        super().__init__(f"A request that is {current} cannot become {wanted}: {hint}")
+        self.current = current
+        self.wanted = wanted
+
+
+class IdempotencyKeyReused(ValueError):
+    def __init__(self) -> None:
+        super().__init__(
+            "This Idempotency-Key was already used for a different request: send a new key for a new request"
+        )
+
+
+class StaffExists(ValueError):
+    def __init__(self, username: str) -> None:
+        super().__init__(f"There is already a staff account called {username!r}")
+
+
+class StaffNotFound(LookupError):
+    def __init__(self, username: str) -> None:
+        super().__init__(f"There is no staff account called {username!r}")
+
+
+def now() -> str:
+    """The current time as stored: ISO 8601, UTC, to the second (sorts as text)."""
+    return timestamp(datetime.now(timezone.utc))
+
+
+def timestamp(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).replace(microsecond=0).isoformat()
+
+
+def create_handoff(
+    db: Database, *, handoff: HandoffCreate, idempotency_key: Optional[str] = None
+) -> Tuple[Dict[str, Any], bool]:
+    """Stores a new request, or replays the first one stored under the same Idempotency-Key.
+
+    Returns the request as first stored and whether it was created now.
+    """
+    fingerprint = hashlib.sha256(json.dumps(handoff.dict(), sort_keys=True).encode()).hexdigest()
+    with write_lock(db):
+        if idempotency_key is not None:
+            earlier = _first_answer(db, key=idempotency_key, fingerprint=fingerprint)
+            if earlier is not None:
+                return earlier, False
+        created_at = now()
+        handoff_id = _insert_handoff(db, handoff=handoff, created_at=created_at)
+        record = get_handoff(db, handoff_id=handoff_id)
+        if idempotency_key is not None:
+            db.table("idempotency_keys").insert(
+                {
+                    "key": idempotency_key,
+                    "fingerprint": fingerprint,
+                    "handoff_id": handoff_id,
+                    "response": json.dumps(record),
+                    "created_at": created_at,
+                }
+            )
+    return record, True
+
+
+def _first_answer(db: Database, *, key: str, fingerprint: str) -> Optional[Dict[str, Any]]:
+    try:
+        row = db.table("idempotency_keys").get(key)
+    except NotFoundError:
+        return None
+    if row["fingerprint"] != fingerprint:
+        raise IdempotencyKeyReused()
+    answer: Dict[str, Any] = json.loads(row["response"])
+    return answer
+
+
+def _insert_handoff(db: Database, *, handoff: HandoffCreate, created_at: str) -> int:
+    fields = handoff.dict(exclude={"consent", "transcript"})
+    row = {
+        **fields,
+        "reference": _new_reference(db),
+        "status": "new",
+        "created_at": created_at,
+        "updated_at": created_at,
+        "consented_at": created_at,
+        "transcript": json.dumps([turn.dict() for turn in handoff.transcript]),
+    }
+    handoff_id = int(db.table("handoffs").insert(row).last_pk or 0)
+    _record_change(db, handoff_id=handoff_id, at=created_at, who=ASSISTANT, what="created", to="new")
+    return handoff_id
+
+
+def _new_reference(db: Database) -> str:
+    while True:
+        reference = "REQ-" + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(5))
+        if not db.table("handoffs").count_where("reference = ?", [reference]):
+            return reference
+
+
+def _record_change(
+    db: Database,
+    *,
+    handoff_id: int,
+    at: str,
+    who: str,
+    what: str,
+    from_value: Optional[str] = None,
+    to: Optional[str] = None,
+) -> None:
+    db.table("handoff_history").insert(
+        {
+            "handoff_id": handoff_id,
+            "at": at,
+            "who": who,
+            "what": what,
+            "from_value": from_value,
+            "to_value": to,
+        }
+    )
+
+
+def get_handoff(db: Database, *, handoff_id: int) -> Dict[str, Any]:
+    """One request with its transcript, notes and history."""
+    rows = list(db.query(f"select {PUBLIC_COLUMNS} from handoffs where id = ?", [handoff_id]))
+    if not rows:
+        raise HandoffNotFound(handoff_id)
+    return _with_notes_and_history(db, rows)[0]
+
+
+def list_handoffs(
+    db: Database,
+    *,
+    status: Optional[str] = None,
+    kind: Optional[str] = None,
+    page: int = 1,
+    per_page: int = 20,
+    open_first: bool = False,
+) -> Tuple[List[Dict[str, Any]], int]:
+    """One page of requests, newest first (open ones first when asked), and how many match in all."""
+    conditions, params = [], []
+    if status is not None:
+        conditions.append("status = ?")
+        params.append(status)
+    if kind is not None:
+        conditions.append("kind = ?")
+        params.append(kind)
+    where = " where " + " and ".join(conditions) if conditions else ""
+    order = "created_at desc, id desc"
+    if open_first:
+        order = "case status when 'new' then 0 when 'contacted' then 1 else 2 end, " + order
+    total = db.execute(f"select count(*) from handoffs{where}", params).fetchone()[0]
+    rows = list(
+        db.query(
+            f"select {PUBLIC_COLUMNS} from handoffs{where} order by {order} limit ? offset ?",
+            [*params, per_page, (page - 1) * per_page],
+        )
+    )
+    return _with_notes_and_history(db, rows), total
+
+
+def _with_notes_and_history(db: Database, rows: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    ids = [row["id"] for row in rows]
+    if not ids:
+        return []
+    marks = ", ".join("?" for _ in ids)
+    notes: Dict[int, List[Dict[str, Any]]] = {i: [] for i in ids}
+    for note in db.query(
+        f"select id, handoff_id, at, author, text from handoff_notes where handoff_id in ({marks}) order by id",
+        ids,
+    ):
+        notes[note.pop("handoff_id")].append(note)
+    history: Dict[int, List[Dict[str, Any]]] = {i: [] for i in ids}
+    for change in db.query(
+        "select handoff_id, at, who, what, from_value as 'from', to_value as 'to' from handoff_history "
+        f"where handoff_id in ({marks}) order by id",
+        ids,
+    ):
+        history[change.pop("handoff_id")].append(change)
+    return [
+        {
+            **row,
+            "new_patient": None if row["new_patient"] is None else bool(row["new_patient"]),
+            "transcript": json.loads(row["transcript"] or "[]"),
+            "notes": notes[row["id"]],
+            "history": history[row["id"]],
+        }
+        for row in rows
+    ]
+
+
+def update_handoff(
+    db: Database, *, handoff_id: int, by: str, status: Optional[str] = None, note: Optional[str] = None
+) -> Dict[str, Any]:
+    """Moves a request to a new status and/or adds a note, keeping who did it and when."""
+    with write_lock(db):
+        try:
+            current = db.table("handoffs").get(handoff_id)["status"]
+        except NotFoundError:
+            raise HandoffNotFound(handoff_id) from None
+        at = now()
+        # Asking for the status a request already has changes nothing, so it is not an error.
+        if status is not None and status != current:
+            if status not in TRANSITIONS[current]:
+                raise IllegalTransition(current, status)
+            db.table("handoffs").update(handoff_id, {"status": status, "updated_at": at})
+            _record_change(
+                db, handoff_id=handoff_id, at=at, who=by, what="status", from_value=current, to=status
+            )
+        if note is not None:
+            db.table("handoff_notes").insert({"handoff_id": handoff_id, "at": at, "author": by, "text": note})
+            db.table("handoffs").update(handoff_id, {"updated_at": at})
+            _record_change(db, handoff_id=handoff_id, at=at, who=by, what="note")
+    return get_handoff(db, handoff_id=handoff_id)
+
+
+def purge_handoffs(db: Database, *, before: str) -> int:
+    """Deletes requests created before `before` (their history, notes and keys go with them)."""
+    with write_lock(db):
+        return db.execute("delete from handoffs where created_at < ?", [before]).rowcount
+
+
+def all_handoffs(db: Database) -> Iterator[Dict[str, Any]]:
+    """Every request, oldest first, without transcript, notes or history (for the CSV export)."""
+    return db.query(
+        "select id, reference, kind, status, created_at, updated_at, name, contact, contact_type, therapy, "
+        "preferred_time, new_patient, reason, question, conversation_id from handoffs order by id"
+    )
+
+
+def add_staff(db: Database, *, username: str, password_hash: str) -> None:
+    with write_lock(db):
+        if db.table("staff").count_where("username = ?", [username]):
+            raise StaffExists(username)
+        db.table("staff").insert({"username": username, "password_hash": password_hash, "created_at": now()})
+
+
+def set_staff_password(db: Database, *, username: str, password_hash: str) -> None:
+    with write_lock(db):
+        if not db.table("staff").count_where("username = ?", [username]):
+            raise StaffNotFound(username)
+        db.execute("update staff set password_hash = ? where username = ?", [password_hash, username])
+
+
+def remove_staff(db: Database, *, username: str) -> None:
+    with write_lock(db):
+        if not db.execute("delete from staff where username = ?", [username]).rowcount:
+            raise StaffNotFound(username)
+
+
+def list_staff(db: Database) -> List[Dict[str, Any]]:
+    return list(db.query("select username, created_at from staff order by username"))
+
+
+def staff_password_hash(db: Database, *, username: str) -> Optional[str]:
+    rows = list(db.query("select password_hash from staff where username = ?", [username]))
+    return rows[0]["password_hash"] if rows else None
