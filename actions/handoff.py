@@ -8,13 +8,22 @@ from rasa_sdk import Tracker
 from rasa_sdk.types import DomainDict
 
 from actions import patient_details as details
-from actions.forms import ClinicFormValidation, ask_actions, latest_intent, latest_text
+from actions.forms import AskAction, ClinicFormValidation, ask_actions, latest_intent, latest_text
 from actions.submit import SubmitAction
 
 FORM = "handoff_form"
 SLOTS = ["question", "name", "contact", "consent"]
-
-ask_actions(FORM, SLOTS)
+NOT_QUESTIONS = {
+    "handoff_request",
+    "greet",
+    "goodbye",
+    "thanks",
+    "affirm",
+    "deny",
+    "stop",
+    "something_else",
+    "unhelpful",
+}
 
 
 def earlier_question(tracker: Tracker) -> Optional[str]:
@@ -31,6 +40,17 @@ def earlier_question(tracker: Tracker) -> Optional[str]:
         )
     ]
     return asked[-1] if asked else None
+
+
+class AskQuestion(AskAction):
+    """Offers the question the patient asked just before, so they needn't type it again."""
+
+    def buttons(self, tracker: Tracker) -> List[Dict[str, str]]:
+        earlier = earlier_question(tracker)
+        return [{"title": earlier[:80], "payload": earlier}] if earlier else []
+
+
+ask_actions(FORM, SLOTS, question=AskQuestion)
 
 
 class ValidateHandoffForm(ClinicFormValidation):

@@ -92,7 +92,7 @@ class ClinicIntentClassifier(GraphComponent):
 
     @staticmethod
     def get_default_config() -> Dict[str, Any]:
-        return {"C": 10.0, "max_iter": 3000, "ranking_length": 10}
+        return {"C": 10.0, "max_iter": 3000, "ranking_length": 10, "class_weight": None}
 
     def __init__(
         self,
@@ -137,7 +137,9 @@ class ClinicIntentClassifier(GraphComponent):
             TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True),
             TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True),
         )
-        classifier = LogisticRegression(C=self.config["C"], max_iter=self.config["max_iter"])
+        classifier = LogisticRegression(
+            C=self.config["C"], max_iter=self.config["max_iter"], class_weight=self.config["class_weight"]
+        )
         return make_pipeline(features, classifier)
 
     def train(self, training_data: TrainingData) -> Resource:

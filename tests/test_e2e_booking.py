@@ -84,6 +84,9 @@ def test_a_booking_typed_over_rest_reaches_staff_once_with_its_reference(stack, 
     )
     assert request["new_patient"] is True
     assert any(turn["text"] == "lower back pain" for turn in request["transcript"])
+    with httpx.Client(base_url=stack.urls["api"], timeout=10, follow_redirects=True) as browser:
+        login = browser.post("/staff/login", data={"username": STAFF[0], "password": STAFF[1], "next": "/staff"})
+        assert login.status_code == 200 and reference in login.text  # followed to the inbox
 
 
 def test_a_booking_submitted_while_the_api_is_down_arrives_exactly_once(stack, staff):
@@ -104,13 +107,10 @@ def test_a_booking_submitted_while_the_api_is_down_arrives_exactly_once(stack, s
 
 def test_a_question_for_staff_carries_the_conversation(stack, staff):
     say(stack, "asker", "can i use my benefits from work for ims")
-    for message in [
-        "can i talk to a person",
-        "Do you bill my insurer directly for IMS?",
-        "Sam Lee",
-        "sam@example.com",
-        "yes",
-    ]:
+    [ask] = say(stack, "asker", "can i talk to a person")
+    assert ask["custom"] == {"topic": "handoff", "asks": "question"}
+    assert ask["buttons"][0]["title"] == "can i use my benefits from work for ims"  # offered, not retyped
+    for message in ["Do you bill my insurer directly for IMS?", "Sam Lee", "sam@example.com", "yes"]:
         replies = say(stack, "asker", message)
     assert replies[-1]["custom"]["topic"] == "handoff"
     [request] = for_conversation(stack, staff, "asker")

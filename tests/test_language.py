@@ -49,6 +49,8 @@ def test_clinic_terms_are_found_with_their_canonical_id(nlp, text, label, canoni
         ("i want to kill myself", "suicide"),
         ("i dont want to live anymore", "suicide"),
         ("thinking about ending it all", "suicide"),
+        ("nobody would miss me if i was gone", "suicide"),
+        ("everyone would be better off without me", "suicide"),
         ("the bleeding wont stop", "bleeding"),
         ("i fainted and hit my head", "faint_injury"),
         ("passed out in the car park and cut my chin", "faint_injury"),
@@ -76,6 +78,7 @@ def test_red_flags_are_found(nlp, text, flag):
         "i feel faint when i see needles",
         "i passed my exam and hit the gym",
         "a bit sore after acupuncture, is that normal",
+        "would my physio miss me if i switched clinics",
     ],
 )
 def test_look_alikes_and_negations_are_not_red_flags(nlp, text):
