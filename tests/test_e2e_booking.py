@@ -85,7 +85,9 @@ def test_a_booking_typed_over_rest_reaches_staff_once_with_its_reference(stack, 
     assert request["new_patient"] is True
     assert any(turn["text"] == "lower back pain" for turn in request["transcript"])
     with httpx.Client(base_url=stack.urls["api"], timeout=10, follow_redirects=True) as browser:
-        login = browser.post("/staff/login", data={"username": STAFF[0], "password": STAFF[1], "next": "/staff"})
+        login = browser.post(
+            "/staff/login", data={"username": STAFF[0], "password": STAFF[1], "next": "/staff"}
+        )
         assert login.status_code == 200 and reference in login.text  # followed to the inbox
 
 
