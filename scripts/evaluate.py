@@ -142,6 +142,8 @@ def report(cases: List[Case], topics: set, model: Path, holdout: Path) -> str:
         "",
         "Every question goes through what a patient's message goes through: our spaCy pipeline, our intent classifier, the",
         "red-flag guard, then the answer-confidence check in `actions/understanding.py`.",
+        "How the classifier and thresholds were chosen, and how far to trust these figures:",
+        "[nlu-decisions.md](nlu-decisions.md).",
         "",
         "| measure | value | what it means |",
         "|---|---|---|",
