@@ -71,6 +71,12 @@ class Stack:
             "api": f"http://localhost:{self.ports.api}",
         }
 
+    @property
+    def allowed_origins(self) -> List[str]:
+        """The clinic site's origins (CLINIC_ALLOWED_ORIGINS, spaces or commas), else the API's own."""
+        origins = os.environ.get("CLINIC_ALLOWED_ORIGINS", "").replace(",", " ").split()
+        return origins or [self.urls["api"]]
+
     def _endpoints(self) -> Path:
         """Rasa's endpoints for these ports: the action server and the SQLite tracker store."""
         path = self.var_dir / "endpoints.yml"
@@ -96,7 +102,7 @@ class Stack:
                 "--interface",
                 self.rasa_interface,
                 "--cors",
-                os.environ.get("CLINIC_ALLOWED_ORIGINS", self.urls["api"]),
+                *self.allowed_origins,
             ],
             "actions": [
                 str(BIN / "python"),
@@ -134,6 +140,8 @@ class Stack:
             "RASA_URL": self.urls["rasa"],
             "ACTION_SERVER_URL": self.urls["actions"],
             "CLINIC_KNOWLEDGE_DB": str(self.var_dir / "knowledge.db"),
+            # Rasa's CORS, its socket.io channel and the API's public endpoints allow the same origins.
+            "CLINIC_ALLOWED_ORIGINS": " ".join(self.allowed_origins),
         }
 
     def start(self, only: Optional[str] = None) -> Stack:
@@ -205,6 +213,7 @@ class Stack:
 def main() -> None:
     stack = Stack().start()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # Ctrl-C, even if our parent ignored it
     try:
         stack.wait_until_ready()
         urls = stack.urls
