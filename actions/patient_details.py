@@ -57,19 +57,9 @@ def parse_contact(text: str) -> Optional[Tuple[str, str]]:
             number = phonenumbers.parse(text, region)
         except phonenumbers.NumberParseException:
             continue
-        if phonenumbers.is_valid_number(number) or _is_fictional_north_american(number):
+        if phonenumbers.is_valid_number(number):
             return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164), "phone"
     return None
-
-
-def _is_fictional_north_american(number: phonenumbers.PhoneNumber) -> bool:
-    # 555-01xx numbers are reserved for examples and tests; accept them so demos work end to end.
-    national = str(number.national_number)
-    return (
-        number.country_code == 1
-        and len(national) == 10
-        and national[3:7] in {f"55501{d}" for d in "0123456789"} | {"5550"}
-    )
 
 
 def find_contact(text: str) -> Optional[Tuple[str, str]]:
