@@ -128,3 +128,11 @@ def test_stop_ends_a_booking_and_nothing_is_sent(stack, staff):
     [reply] = say(stack, "stopper", "stop")
     assert "stopped" in reply["text"]
     assert for_conversation(stack, staff, "stopper") == []
+
+
+def test_no_patient_details_reach_any_log(stack, staff):
+    for message in BOOKING:
+        say(stack, "log-check", message)
+    log = (stack.var_dir / "stack.log").read_text()
+    assert "Jordan" not in log and "604 555 0142" not in log and "+16045550142" not in log
+    assert "sam@example.com" not in log and "lower back pain" not in log
