@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, Optional
 
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
-from rasa_sdk.types import DomainDict
 
 from actions import patient_details as details
 from actions.forms import (
@@ -61,13 +60,6 @@ class ValidateBookingForm(ClinicFormValidation):
     def name(self) -> str:
         return "validate_booking_form"
 
-    async def required_slots(
-        self, domain_slots: List[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[str]:
-        if tracker.get_slot("consent") is False:
-            return ["consent"]  # answered "no": nothing more to ask; action_submit_booking explains
-        return domain_slots
-
     # --- extraction: what this message says for each slot --------------------------------------
 
     async def extract_therapy(self, dispatcher, tracker, domain) -> Dict[str, Any]:
@@ -101,9 +93,6 @@ class ValidateBookingForm(ClinicFormValidation):
             return {}
         return {"reason": "" if latest_intent(tracker) == "deny" else latest_text(tracker)}
 
-    async def extract_consent(self, dispatcher, tracker, domain) -> Dict[str, Any]:
-        return self.yes_no(tracker, "consent")
-
     async def extract_confirm(self, dispatcher, tracker, domain) -> Dict[str, Any]:
         if not self.requested(tracker, "confirm"):
             return {}
@@ -111,27 +100,11 @@ class ValidateBookingForm(ClinicFormValidation):
             return {"confirm": "change"}
         return self.yes_no(tracker, "confirm")
 
-    def yes_no(self, tracker: Tracker, slot: str) -> Dict[str, Any]:
-        if not self.requested(tracker, slot):
-            return {}
-        answer = {"affirm": True, "deny": False}.get(latest_intent(tracker) or "")
-        return {slot: answer if answer is not None else latest_text(tracker)}
-
     # --- validation: is the answer usable? ----------------------------------------------------
 
     def validate_therapy(self, value: Any, dispatcher, tracker, domain) -> Dict[str, Any]:
         therapy = details.parse_therapy(str(value), entity(tracker, "therapy"))
         return self.accepted("therapy", therapy) if therapy else self.reject("therapy", dispatcher, tracker)
-
-    def validate_name(self, value: Any, dispatcher, tracker, domain) -> Dict[str, Any]:
-        name = details.parse_name(str(value))
-        return self.accepted("name", name) if name else self.reject("name", dispatcher, tracker)
-
-    def validate_contact(self, value: Any, dispatcher, tracker, domain) -> Dict[str, Any]:
-        found = details.parse_contact(str(value))
-        if not found:
-            return self.reject("contact", dispatcher, tracker)
-        return {**self.accepted("contact", found[0]), "contact_type": found[1]}
 
     def validate_preferred_time(self, value: Any, dispatcher, tracker, domain) -> Dict[str, Any]:
         text = str(value).strip()
@@ -156,13 +129,6 @@ class ValidateBookingForm(ClinicFormValidation):
         text = str(value).strip()
         return (
             self.accepted("reason", text) if len(text) <= 500 else self.reject("reason", dispatcher, tracker)
-        )
-
-    def validate_consent(self, value: Any, dispatcher, tracker, domain) -> Dict[str, Any]:
-        return (
-            self.accepted("consent", value)
-            if isinstance(value, bool)
-            else self.reject("consent", dispatcher, tracker)
         )
 
     def validate_confirm(self, value: Any, dispatcher, tracker, domain) -> Dict[str, Any]:

@@ -17,6 +17,7 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions import patient_details as details
 from actions.clinic import fill, load_clinic, placeholders
 from actions.knowledge import knowledge_base
 from actions.settings import settings
@@ -150,7 +151,11 @@ def ask_actions(form: str, slots: List[str], **overrides: type) -> None:
 
 
 class ClinicFormValidation(FormValidationAction, ABC):
-    """Counts failed answers per slot and, after two, explains and offers the clinic's phone."""
+    """What both forms share: consent ends the questions when refused, names, contacts and yes/no
+    answers are read the same way, and failed answers are counted per slot (after two, the clinic's
+    phone is offered)."""
+
+    topic = "booking"
 
     @abstractmethod
     def name(self) -> str:
@@ -168,10 +173,40 @@ class ClinicFormValidation(FormValidationAction, ABC):
             dispatcher.utter_message(text=text, json_message={"topic": self.topic, "asks": slot})
         return {slot: None, "failed_slot": slot, "failures": failures}
 
-    topic = "booking"
-
     def requested(self, tracker: Tracker, slot: str) -> bool:
         return tracker.get_slot("requested_slot") == slot and not is_question_aside(tracker)
 
     def accepted(self, slot: str, value: Any) -> Dict[str, Any]:
         return {slot: value, "failed_slot": None, "failures": 0}
+
+    async def required_slots(
+        self, domain_slots: List[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[str]:
+        if tracker.get_slot("consent") is False:
+            return ["consent"]  # answered "no": nothing more to ask; the submit action explains
+        return domain_slots
+
+    def yes_no(self, tracker: Tracker, slot: str) -> Dict[str, Any]:
+        """A yes/no answer as True/False; anything else is kept as text for validation to refuse."""
+        if not self.requested(tracker, slot):
+            return {}
+        answer = {"affirm": True, "deny": False}.get(latest_intent(tracker) or "")
+        return {slot: answer if answer is not None else latest_text(tracker)}
+
+    async def extract_consent(self, dispatcher, tracker, domain) -> Dict[str, Any]:
+        return self.yes_no(tracker, "consent")
+
+    def validate_name(self, value: Any, dispatcher, tracker, domain) -> Dict[str, Any]:
+        name = details.parse_name(str(value))
+        return self.accepted("name", name) if name else self.reject("name", dispatcher, tracker)
+
+    def validate_contact(self, value: Any, dispatcher, tracker, domain) -> Dict[str, Any]:
+        found = details.parse_contact(str(value))
+        if not found:
+            return self.reject("contact", dispatcher, tracker)
+        return {**self.accepted("contact", found[0]), "contact_type": found[1]}
+
+    def validate_consent(self, value: Any, dispatcher, tracker, domain) -> Dict[str, Any]:
+        if isinstance(value, bool):
+            return self.accepted("consent", value)
+        return self.reject("consent", dispatcher, tracker)

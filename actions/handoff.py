@@ -5,10 +5,8 @@ from __future__ import annotations
 from typing import Any, Dict, List, Optional
 
 from rasa_sdk import Tracker
-from rasa_sdk.types import DomainDict
 
-from actions import patient_details as details
-from actions.forms import AskAction, ClinicFormValidation, ask_actions, latest_intent, latest_text
+from actions.forms import AskAction, ClinicFormValidation, ask_actions, latest_text
 from actions.submit import SubmitAction
 
 FORM = "handoff_form"
@@ -61,11 +59,6 @@ class ValidateHandoffForm(ClinicFormValidation):
     def name(self) -> str:
         return "validate_handoff_form"
 
-    async def required_slots(
-        self, domain_slots: List[str], dispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[str]:
-        return ["consent"] if tracker.get_slot("consent") is False else domain_slots
-
     async def extract_question(self, dispatcher, tracker, domain) -> Dict[str, Any]:
         return {"question": latest_text(tracker)} if tracker.get_slot("requested_slot") == "question" else {}
 
@@ -75,35 +68,12 @@ class ValidateHandoffForm(ClinicFormValidation):
     async def extract_contact(self, dispatcher, tracker, domain) -> Dict[str, Any]:
         return {"contact": latest_text(tracker)} if self.requested(tracker, "contact") else {}
 
-    async def extract_consent(self, dispatcher, tracker, domain) -> Dict[str, Any]:
-        if not self.requested(tracker, "consent"):
-            return {}
-        answer = {"affirm": True, "deny": False}.get(latest_intent(tracker) or "")
-        return {"consent": answer if answer is not None else latest_text(tracker)}
-
     def validate_question(self, value: Any, dispatcher, tracker, domain) -> Dict[str, Any]:
         text = str(value).strip()
         return (
             self.accepted("question", text)
             if 0 < len(text) <= 2000
             else self.reject("question", dispatcher, tracker)
-        )
-
-    def validate_name(self, value: Any, dispatcher, tracker, domain) -> Dict[str, Any]:
-        name = details.parse_name(str(value))
-        return self.accepted("name", name) if name else self.reject("name", dispatcher, tracker)
-
-    def validate_contact(self, value: Any, dispatcher, tracker, domain) -> Dict[str, Any]:
-        found = details.parse_contact(str(value))
-        if not found:
-            return self.reject("contact", dispatcher, tracker)
-        return {**self.accepted("contact", found[0]), "contact_type": found[1]}
-
-    def validate_consent(self, value: Any, dispatcher, tracker, domain) -> Dict[str, Any]:
-        return (
-            self.accepted("consent", value)
-            if isinstance(value, bool)
-            else self.reject("consent", dispatcher, tracker)
         )
 
 

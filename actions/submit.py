@@ -15,9 +15,9 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import outbox
-from actions.clinic import load_clinic
+from actions.clinic import fill, load_clinic
 from actions.clinic_api import ApiSettings
-from actions.forms import say
+from actions.forms import form_content, say
 from actions.office_hours import desk_reopens
 from actions.settings import settings
 
@@ -66,9 +66,6 @@ def when_staff_reply(now: datetime) -> str:
 
 
 def _text(key: str, **fields: str) -> str:
-    from actions.clinic import fill
-    from actions.forms import form_content
-
     content = form_content()
     return fill(content["spec"][key], {**content["values"], **fields})
 
