@@ -15,8 +15,10 @@ INSTALLED := $(VENV)/.installed
 SPACY := build/clinic_nlp/meta.json
 MODEL := models/clinic.tar.gz
 TRAINING_DATA := $(shell find data -name '*.yml')
+NODE_MODULES := node_modules/.package-lock.json
+SOCKET_IO := api/static/vendor/socket.io.min.js
 
-.PHONY: help run test train eval lint format spacy knowledge clean
+.PHONY: help run test train eval lint format spacy knowledge widget clean
 
 help: ## List the verbs
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -35,6 +37,19 @@ $(MODEL): $(SPACY) config.yml domain.yml bot/components.py $(TRAINING_DATA)
 	$(BIN)/rasa train --fixed-model-name clinic --out models
 	@touch $@
 
+# The chat widget's npm packages: socket.io's browser client (served by the API) and axe-core (tests).
+$(NODE_MODULES): package.json package-lock.json
+	@command -v npm >/dev/null || { echo "npm is needed for the chat widget: install Node.js and npm (e.g. 'apt-get install -y nodejs npm')"; exit 1; }
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+# Served from the clinic's own server: nothing is fetched from elsewhere when a patient opens the chat.
+$(SOCKET_IO): $(NODE_MODULES)
+	@mkdir -p $(@D)
+	cp node_modules/socket.io-client/dist/socket.io.min.js $@
+
+widget: $(SOCKET_IO) ## Install the widget's npm packages and copy socket.io's client into api/static
+
 spacy: $(SPACY) ## Build our spaCy pipeline (build/clinic_nlp)
 
 knowledge: $(INSTALLED) ## Rebuild the knowledge base (var/knowledge.db) from content/ and clinic.yml
@@ -42,15 +57,19 @@ knowledge: $(INSTALLED) ## Rebuild the knowledge base (var/knowledge.db) from co
 
 train: $(MODEL) ## Train the assistant if its data or configuration changed
 
-run: $(MODEL) ## Start Rasa (5005), the action server (5055) and the web app (8000)
+run: $(MODEL) $(SOCKET_IO) ## Start Rasa (5005), the action server (5055) and the web app (8000)
 	$(PY) -m scripts.stack
 
-test: $(MODEL) ## Validate the data and run every test, the end-to-end ones included
+test: $(MODEL) $(SOCKET_IO) ## Validate the data and run every test, the end-to-end ones included
 	$(BIN)/rasa data validate --fail-on-warnings --quiet
 	$(PY) -m pytest
 
 eval: $(MODEL) ## Score the model on the held-out questions; writes docs/evaluation.md
 	$(PY) -m scripts.evaluate
+
+.PHONY: bench
+bench: $(MODEL) ## Measure latency, accuracy and cost; writes docs/benchmarks.md (QUICK=1: under 3 minutes)
+	$(PY) -m scripts.bench $(if $(QUICK),--quick)
 
 lint: $(INSTALLED) ## ruff and mypy
 	$(BIN)/ruff check .
@@ -62,4 +81,4 @@ format: $(INSTALLED) ## Let ruff fix what it can
 	$(BIN)/ruff format .
 
 clean: ## Remove what `make` built (keeps .venv and var/ data)
-	rm -rf build models .rasa
+	rm -rf build models .rasa node_modules $(SOCKET_IO)

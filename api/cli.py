@@ -101,8 +101,10 @@ def staff_remove(db: Database, args: argparse.Namespace) -> str:
 def purge(db: Database, args: argparse.Namespace) -> str:
     cutoff = datetime.now(timezone.utc) - args.older_than
     deleted = store.purge_handoffs(db, before=store.timestamp(cutoff))
+    feedback = store.purge_feedback(db, before=store.timestamp(cutoff))
     lines = [
-        f"Deleted {deleted} request(s) created before {store.timestamp(cutoff)}, with their notes and history."
+        f"Deleted {deleted} request(s) created before {store.timestamp(cutoff)}, with their notes and history.",
+        f"Deleted {feedback} piece(s) of feedback on answers given before then.",
     ]
     tracker: Path = args.rasa_tracker
     if tracker.exists():

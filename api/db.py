@@ -92,6 +92,34 @@ def m001_handoffs(db: Database) -> None:
     db.table("idempotency_keys").create_index(["handoff_id"])
 
 
+@migrations()
+def m002_feedback(db: Database) -> None:
+    # What patients said about answers from the chat widget: a thumbs up or down on an FAQ topic
+    # (kind "rating"), or a question the assistant could not answer (kind "unanswered", helpful null).
+    # No names or contacts: the conversation id is the widget's random session id, and the question
+    # is stored with email addresses and long numbers blanked out.
+    db.table("feedback").create(
+        {
+            "id": int,
+            "at": str,
+            "kind": str,
+            "topic": str,
+            "helpful": bool,
+            "conversation_id": str,
+            "question": str,
+            # One row per conversation and topic (rating) or question (unanswered): a second click
+            # replaces the first instead of counting twice.
+            "once_key": str,
+        },
+        pk="id",
+        not_null=["at", "kind", "topic", "conversation_id", "once_key"],
+    )
+    db.table("feedback").create_index(["once_key"], unique=True)
+    db.table("feedback").create_index(["kind", "topic"])
+    db.table("feedback").create_index(["conversation_id"])
+    db.table("feedback").create_index(["at"])
+
+
 def connect(path: Path) -> Database:
     """Opens (creating if needed) the database at `path`, brought up to the latest schema."""
     path.parent.mkdir(parents=True, exist_ok=True)

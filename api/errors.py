@@ -34,6 +34,7 @@ _MESSAGES: Dict[str, Callable[[Dict[str, Any]], str]] = {
     "value_error.number.not_ge": lambda ctx: f"Must be {ctx['limit_value']} or more",
     "value_error.number.not_le": lambda ctx: f"Must be {ctx['limit_value']} or less",
     "json_invalid": lambda ctx: "The request body is not valid JSON",
+    "value_error.str.regex": lambda ctx: "This is not in the expected format",
 }
 
 

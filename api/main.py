@@ -1,18 +1,26 @@
 """The clinic's web service: wires the routers, middleware and error handlers, nothing else."""
 
-from fastapi import FastAPI
+from pathlib import Path
 
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from api.cors import WidgetCors
 from api.errors import HANDLERS
 from api.limits import BodySizeLimit
-from api.routes import handoffs, health, pages, staff_pages
+from api.routes import handoffs, health, pages, staff_pages, widget
 from api.sessions import StaffSessions
 
 app = FastAPI(title="Clinic assistant API", version="0.1.0")
 app.include_router(health.router)
 app.include_router(pages.router)
 app.include_router(handoffs.router)
+app.include_router(widget.router)
 app.include_router(staff_pages.router)
+# The chat widget (widget.js, widget.css) and, copied there by `make`, socket.io's browser client.
+app.mount("/static", StaticFiles(directory=Path(__file__).resolve().parent / "static"), name="static")
 for exception, handler in HANDLERS.items():
     app.add_exception_handler(exception, handler)
 app.add_middleware(StaffSessions)
+app.add_middleware(WidgetCors)
 app.add_middleware(BodySizeLimit)  # added last, so it runs first

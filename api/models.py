@@ -148,6 +148,50 @@ class HandoffUpdate(BaseModel):
         return values
 
 
+FeedbackKind = Literal["rating", "unanswered"]
+UNANSWERED_TOPICS = ("out_of_scope", "clarify")
+
+
+class FeedbackCreate(BaseModel):
+    """A patient's thumbs up or down on an answer, or a question the assistant could not answer."""
+
+    kind: FeedbackKind = Field("rating", description="rating: 👍/👎 on an FAQ answer; unanswered: no answer")
+    topic: str = Field(..., regex=r"^[a-z][a-z_]{0,39}$", example="needle_pain")
+    helpful: Optional[StrictBool] = Field(
+        None, description="true or false for a rating; null when unanswered"
+    )
+    conversation_id: str = Field(..., regex=r"^[A-Za-z0-9_-]{8,64}$", description="The widget's session id")
+    question: Optional[str] = Field(
+        None, max_length=500, description="What the patient asked (emails and long numbers are blanked)"
+    )
+
+    class Config:
+        extra = Extra.forbid
+        anystr_strip_whitespace = True
+
+    @root_validator(skip_on_failure=True)
+    def _fits_its_kind(cls, values: Dict[str, Any]) -> Dict[str, Any]:
+        if values["kind"] == "rating" and values.get("helpful") is None:
+            raise ValueError("A rating needs helpful: true or false")
+        if values["kind"] == "unanswered":
+            if values.get("helpful") is not None:
+                raise ValueError("An unanswered question has helpful: null")
+            if values["topic"] not in UNANSWERED_TOPICS:
+                raise ValueError("An unanswered question's topic is out_of_scope or clarify")
+            if not values.get("question"):
+                raise ValueError("An unanswered question needs the question")
+        return values
+
+
+class FeedbackStored(BaseModel):
+    """What was kept (the question as stored, after blanking)."""
+
+    kind: FeedbackKind
+    topic: str
+    helpful: Optional[bool]
+    question: Optional[str]
+
+
 class Problem(BaseModel):
     """An error with a message a person understands."""
 

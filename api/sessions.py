@@ -47,7 +47,7 @@ def _secret_from_file(path: Path) -> str:
     return secret
 
 
-def _settings_of(app: object) -> Settings:
+def settings_of(app: object) -> Settings:
     """The settings the app runs with, honouring a test's dependency override."""
     overrides = getattr(app, "dependency_overrides", {})
     provider = overrides.get(get_settings, get_settings)
@@ -67,7 +67,7 @@ class StaffSessions:
         if scope["type"] != "http" or not scope["path"].startswith("/staff"):
             await self.app(scope, receive, send)
             return
-        settings = _settings_of(scope.get("app"))
+        settings = settings_of(scope.get("app"))
         made_with = (session_secret(settings), settings.secure_cookies)
         if self._sessions is None or made_with != self._made_with:
             self._sessions = SessionMiddleware(

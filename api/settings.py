@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Mapping, Optional
+from typing import Mapping, Optional, Tuple
 
 PROJECT = Path(__file__).resolve().parents[1]
 VAR = PROJECT / "var"
@@ -38,6 +38,10 @@ class Settings:
     smtp_starttls: bool = True
     notify_email_from: str = "clinic-assistant@localhost"
     notify_email_to: Optional[str] = None
+    clinic_config: Path = PROJECT / "clinic.yml"
+    content_dir: Path = PROJECT / "content"
+    # The clinic site's origins that may call the widget's endpoints from another origin (CORS).
+    allowed_origins: Tuple[str, ...] = ()
 
     @property
     def email_notifications(self) -> bool:
@@ -66,6 +70,12 @@ class Settings:
             smtp_starttls=_flag(env, "CLINIC_SMTP_STARTTLS", default=True),
             notify_email_from=env.get("CLINIC_NOTIFY_EMAIL_FROM", "clinic-assistant@localhost"),
             notify_email_to=env.get("CLINIC_NOTIFY_EMAIL_TO") or None,
+            clinic_config=Path(env.get("CLINIC_CONFIG", PROJECT / "clinic.yml")),
+            content_dir=Path(env.get("CLINIC_CONTENT_DIR", PROJECT / "content")),
+            allowed_origins=tuple(
+                origin.rstrip("/")
+                for origin in env.get("CLINIC_ALLOWED_ORIGINS", "").replace(",", " ").split()
+            ),
         )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import secrets
 from datetime import datetime, timezone
 from typing import Any, Dict, Iterator, List, Optional, Tuple
@@ -12,7 +13,7 @@ from sqlite_utils import Database
 from sqlite_utils.db import NotFoundError
 
 from api.db import write_lock
-from api.models import HandoffCreate
+from api.models import FeedbackCreate, HandoffCreate
 
 # No 0/O, 1/I/L or U/V: a reference read out over the phone must survive it.
 REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTWXYZ"
@@ -53,6 +54,11 @@ class IdempotencyKeyReused(ValueError):
         super().__init__(
             "This Idempotency-Key was already used for a different request: send a new key for a new request"
         )
+
+
+class TooMuchFeedback(Exception):
+    def __init__(self) -> None:
+        super().__init__("This conversation has given a lot of feedback already: thank you, that is plenty")
 
 
 class StaffExists(ValueError):
@@ -294,3 +300,77 @@ def list_staff(db: Database) -> List[Dict[str, Any]]:
 def staff_password_hash(db: Database, *, username: str) -> Optional[str]:
     rows = list(db.query("select password_hash from staff where username = ?", [username]))
     return rows[0]["password_hash"] if rows else None
+
+
+# Feedback from the chat widget: no names or contacts, so questions are stored with these blanked.
+FEEDBACK_PER_CONVERSATION = 100
+EMAIL = re.compile(r"[^\s@]+@[^\s@]+\.[^\s@]+")
+LONG_NUMBER = re.compile(r"\+?\d[\d\s().-]{4,}\d")
+
+
+def blank_personal_details(text: str) -> str:
+    """The question without email addresses or phone-like numbers, on one line, at most 300 characters."""
+    text = LONG_NUMBER.sub("[number]", EMAIL.sub("[email]", text))
+    return " ".join(text.split())[:300]
+
+
+def record_feedback(db: Database, *, feedback: FeedbackCreate) -> Tuple[Dict[str, Any], bool]:
+    """Keeps a rating or an unanswered question; the same one again replaces it. Returns (row, created)."""
+    question = blank_personal_details(feedback.question) if feedback.question else None
+    if feedback.kind == "rating":
+        once = f"{feedback.conversation_id}|rating|{feedback.topic}"
+    else:
+        said = " ".join((question or "").lower().split())
+        once = f"{feedback.conversation_id}|unanswered|{hashlib.sha256(said.encode()).hexdigest()[:32]}"
+    row = {
+        "at": now(),
+        "kind": feedback.kind,
+        "topic": feedback.topic,
+        "helpful": feedback.helpful,
+        "conversation_id": feedback.conversation_id,
+        "question": question,
+        "once_key": once,
+    }
+    with write_lock(db):
+        created = not db.table("feedback").count_where("once_key = ?", [once])
+        if (
+            created
+            and db.table("feedback").count_where("conversation_id = ?", [feedback.conversation_id])
+            >= FEEDBACK_PER_CONVERSATION
+        ):
+            raise TooMuchFeedback()
+        db.execute(
+            "insert into feedback (at, kind, topic, helpful, conversation_id, question, once_key) "
+            "values (:at, :kind, :topic, :helpful, :conversation_id, :question, :once_key) "
+            "on conflict(once_key) do update set at = excluded.at, helpful = excluded.helpful, "
+            "question = excluded.question",
+            row,
+        )
+    return row, created
+
+
+def feedback_by_topic(db: Database) -> List[Dict[str, Any]]:
+    """Each rated topic with its 👎 and 👍 counts, the most 👎 first."""
+    return list(
+        db.query(
+            "select topic, sum(helpful = 0) as unhelpful, sum(helpful = 1) as helpful from feedback "
+            "where kind = 'rating' group by topic order by unhelpful desc, helpful asc, topic"
+        )
+    )
+
+
+def unanswered_questions(db: Database, *, limit: int = 50) -> List[Dict[str, Any]]:
+    """Questions the assistant could not answer, the same wording counted together, most asked first."""
+    return list(
+        db.query(
+            "select min(question) as question, count(*) as times, max(at) as last_at from feedback "
+            "where kind = 'unanswered' group by lower(question) order by times desc, last_at desc limit ?",
+            [limit],
+        )
+    )
+
+
+def purge_feedback(db: Database, *, before: str) -> int:
+    """Deletes feedback given before `before`."""
+    with write_lock(db):
+        return db.execute("delete from feedback where at < ?", [before]).rowcount

@@ -1,4 +1,4 @@
-"""The API on its own: health reports a part that is down; the home page says how to reach the assistant."""
+"""The API on its own: health reports a part that is down; the home page embeds the chat widget."""
 
 from pathlib import Path
 
@@ -34,14 +34,14 @@ def test_health_is_503_and_names_the_parts_that_are_down(tmp_path):
     assert body["parts"]["action_server"]["status"] == "down"
 
 
-def test_the_home_page_is_html_with_the_rest_example(tmp_path):
+def test_the_home_page_is_html_with_the_chat_widget(tmp_path):
     try:
         response = client_with_nothing_running(tmp_path).get("/")
     finally:
         app.dependency_overrides.clear()
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/html")
-    assert "webhooks/rest/webhook" in response.text
+    assert 'src="/static/widget.js" data-rasa-url="http://localhost:5005"' in response.text
 
 
 def test_health_reports_a_database_it_cannot_open(tmp_path):

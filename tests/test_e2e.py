@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 
 import httpx
@@ -144,3 +145,51 @@ def test_health_reports_every_part_up(stack):
         "rasa": "up",
         "action_server": "up",
     }
+
+
+def test_the_socketio_channel_answers_whole_and_takes_a_resent_message_once(stack):
+    import asyncio
+
+    import socketio
+
+    session = "socket-test-0001"
+    message = {"message": "does dry needling hurt?", "session_id": session, "message_id": "message-000001"}
+
+    async def talk():
+        client = socketio.AsyncClient(reconnection=False)
+        replies, confirmed = [], asyncio.Event()
+        client.on("bot_uttered", replies.append)
+        client.on("session_confirm", lambda _: confirmed.set())
+        await client.connect(
+            stack.urls["rasa"], headers={"Origin": stack.urls["api"]}, transports=["polling"]
+        )
+        await client.emit("session_request", {"session_id": session})
+        await asyncio.wait_for(confirmed.wait(), 10)
+        acks = [await client.call("user_uttered", message, timeout=30) for _ in range(2)]
+        await asyncio.sleep(1)
+        await client.eio.disconnect(abort=True)  # not waiting for the long poll to end
+        return acks, replies
+
+    acks, replies = asyncio.run(talk())
+    assert acks == [True, True]
+    [reply] = replies  # the resent message was acknowledged, not answered again
+    assert reply["custom"]["topic"] == "needle_pain" and "atraumatic" in reply["text"]
+    assert reply["quick_replies"][0] == {
+        "content_type": "text",
+        "title": "What if I'm afraid of needles?",
+        "payload": "/needle_fear",
+    }
+
+
+@pytest.mark.parametrize("origin, accepted", [(None, True), ("https://elsewhere.example", False)])
+def test_the_socketio_channel_refuses_pages_of_other_sites(stack, origin, accepted):
+    """Engine.IO's polling handshake by hand: open a session, ask for the namespace, read the answer."""
+    url = f"{stack.urls['rasa']}/socket.io/"
+    headers = {"Origin": origin or stack.urls["api"]}
+    with httpx.Client(headers=headers, timeout=10) as client:
+        opened = client.get(url, params={"EIO": "4", "transport": "polling"})
+        sid = json.loads(opened.text[1:])["sid"]
+        client.post(url, params={"EIO": "4", "transport": "polling", "sid": sid}, content="40")
+        answer = client.get(url, params={"EIO": "4", "transport": "polling", "sid": sid}).text
+        client.post(url, params={"EIO": "4", "transport": "polling", "sid": sid}, content="1")  # close
+    assert answer.startswith("40" if accepted else "44"), answer

@@ -12,7 +12,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api import store
 from api.auth import authenticate_staff
-from api.deps import DbDep, StaffPageDep, session_stamp
+from api.content import site_content
+from api.deps import DbDep, SettingsDep, StaffPageDep, session_stamp
 from api.rendering import KINDS, STATUSES, templates
 
 log = logging.getLogger(__name__)
@@ -101,6 +102,21 @@ def inbox(
         "pages": max(1, -(-total // PER_PAGE)),
     }
     return _page(request, "inbox.html", context)
+
+
+@router.get("/feedback", response_class=HTMLResponse)
+def feedback(request: Request, db: DbDep, settings: SettingsDep, staff: StaffPageDep) -> Response:
+    """What patients made of the answers: topics marked unhelpful and questions with no answer."""
+    titles = {topic.id: topic.title for topic in site_content(settings).topics.values()}
+    topics = [{**row, "title": titles.get(row["topic"], row["topic"])} for row in store.feedback_by_topic(db)]
+    questions = store.unanswered_questions(db)
+    context = {
+        "topics": topics,
+        "questions": questions,
+        "most_unhelpful": max([row["unhelpful"] for row in topics] + [1]),
+        "most_asked": max([row["times"] for row in questions] + [1]),
+    }
+    return _page(request, "feedback.html", context)
 
 
 @router.get("/handoffs/{handoff_id}", response_class=HTMLResponse)
