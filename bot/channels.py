@@ -15,8 +15,11 @@ import os
 import re
 import uuid
 from collections import OrderedDict
+from functools import lru_cache
+from pathlib import Path
 from typing import Any, Awaitable, Callable, Dict, List, Optional
 
+import yaml
 from rasa.core.channels.channel import (
     CollectingOutputChannel,
     OutputChannel,
@@ -28,9 +31,32 @@ from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 from sanic import Blueprint
 
 logger = logging.getLogger(__name__)
+# A patient's message longer than this is cut, and the patient told so, before Rasa reads it.
+MAX_MESSAGE_CHARS = 2000
+CONTENT = Path(__file__).resolve().parents[1] / "content"
 # A session id the widget made (uuid hex) or any similar opaque id; a message id it made per message.
 SESSION_ID = re.compile(r"[A-Za-z0-9_-]{8,64}")
 MESSAGE_ID = re.compile(r"[A-Za-z0-9_-]{8,64}")
+
+
+@lru_cache(maxsize=8)
+def notice(key: str) -> Dict[str, Any]:
+    """A reply from content/replies.yml that the channel itself gives (no Rasa turn needed)."""
+    path = Path(os.environ.get("CLINIC_CONTENT_DIR", CONTENT)) / "replies.yml"
+    spec = yaml.safe_load(path.read_text(encoding="utf-8"))["replies"][key]
+    return {"text": " ".join(spec["text"].split()), "custom": {"topic": spec["topic"]}}
+
+
+async def take(message: UserMessage, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Any:
+    """Hand a patient's message to Rasa, answering an empty one here and cutting a very long one."""
+    text = message.text or ""
+    if not text.strip():
+        await message.output_channel.send_response(message.sender_id, notice("empty_message"))
+        return None
+    if len(text) > MAX_MESSAGE_CHARS:
+        message.text = text[:MAX_MESSAGE_CHARS]
+        await message.output_channel.send_response(message.sender_id, notice("message_cut"))
+    return await on_new_message(message)
 
 
 class WholeReplyCollector(CollectingOutputChannel):
@@ -63,7 +89,7 @@ class ClinicRestInput(RestInput):
             # Exactly the plain collector: the streaming variant (a subclass) keeps its queue.
             if type(message.output_channel) is CollectingOutputChannel:
                 message.output_channel = WholeReplyCollector(message.output_channel.messages)
-            return await on_new_message(message)
+            return await take(message, on_new_message)
 
         return super().blueprint(whole_replies)
 
@@ -178,7 +204,7 @@ class ClinicSocketIOInput(SocketIOInput):
                 metadata=metadata if isinstance(metadata, dict) else {},
             )
             try:
-                await on_new_message(message)
+                await take(message, on_new_message)
             except Exception:
                 # Not taken after all: the client's retry must be handled, not dropped as a duplicate.
                 if message_id is not None:

@@ -193,3 +193,31 @@ def test_the_socketio_channel_refuses_pages_of_other_sites(stack, origin, accept
         answer = client.get(url, params={"EIO": "4", "transport": "polling", "sid": sid}).text
         client.post(url, params={"EIO": "4", "transport": "polling", "sid": sid}, content="1")  # close
     assert answer.startswith("40" if accepted else "44"), answer
+
+
+@pytest.mark.parametrize("message", ["", "   ", "\n\t"])
+def test_an_empty_message_gets_a_clear_answer(stack, message):
+    [reply] = say(stack, "empty", message)
+    assert reply["custom"]["topic"] == "clarify"
+    assert "empty" in reply["text"]
+
+
+def test_a_very_long_message_is_cut_with_a_note_and_still_answered(stack, kb):
+    replies = say(stack, "long", "does dry needling hurt? " * 500)  # 12,000 characters
+    assert replies[0]["custom"]["topic"] == "clarify" and "2,000 characters" in replies[0]["text"]
+    assert replies[1]["custom"]["topic"] == "needle_pain"
+
+
+@pytest.mark.parametrize(
+    "message", ["est-ce que l'acupuncture fait mal?", "¿cuánto cuesta una sesión?", "针灸疼吗"]
+)
+def test_a_question_in_another_language_gets_the_phone_number(stack, message):
+    [reply] = say(stack, f"lang-{message}", message)
+    assert reply["custom"]["topic"] == "out_of_scope"
+    assert "only answer in English" in reply["text"] and "604-555-0100" in reply["text"]
+
+
+@pytest.mark.parametrize("message", ["😀😀😀", "<script>alert(1)</script>", "'; DROP TABLE events; --"])
+def test_odd_input_gets_an_answer_and_the_assistant_stays_usable(stack, message):
+    assert say(stack, "odd", message)[0]["custom"]["topic"]
+    assert say(stack, "odd", "does dry needling hurt?")[0]["custom"]["topic"] == "needle_pain"

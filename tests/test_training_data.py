@@ -24,6 +24,7 @@ NON_FAQ_INTENTS = [
     "deny",
     "stop",
     "change_field",
+    "not_english",
 ]
 
 
