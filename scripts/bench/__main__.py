@@ -1,0 +1,266 @@
+"""Runs the benchmarks and writes docs/benchmarks.md; see scripts/bench/__init__.py."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime
+import random
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, List, Tuple
+
+from scripts.bench import accuracy, driver, growth, profile, training
+from scripts.bench.processes import BareRasa, MemorySampler, first_answer, machine, rss_mb
+from scripts.bench.report import BARE_NAME, OUR_NAME, Results, render
+from scripts.stack import ROOT, Ports, Stack
+
+REPORT = ROOT / "docs" / "benchmarks.md"
+MODEL = ROOT / "models" / "clinic.tar.gz"
+START_TIMEOUT = 240.0
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How long and how much: the full run, or the quick one for everyday use (under 3 minutes)."""
+
+    name: str
+    phases: Tuple[Tuple[int, bool], ...]  # (patients, paused)
+    closed_seconds: float
+    paused_seconds: float
+    one_line_change: bool
+    growth_factors: Tuple[int, ...]
+    tracker_senders: Tuple[int, ...]
+    tracker_seconds: float
+    profile_seconds: float
+    floor_starts_early: bool  # start the floor during the accuracy step (its start-up then reads slower)
+
+    def describe(self) -> Dict[str, str]:
+        closed = sorted(p for p, paused in self.phases if not paused)
+        paused = sorted(p for p, paused in self.phases if paused)
+        found = {
+            "closed loop": f"{', '.join(map(str, closed))} patients for {self.closed_seconds:.0f} s each",
+            "with pauses": f"{', '.join(map(str, paused))} patients for {self.paused_seconds:.0f} s each",
+            "training": "cold and after a one-line change" if self.one_line_change else "cold only",
+        }
+        if self.growth_factors:
+            found["growth"] = (
+                f"{', '.join(f'{f}x' for f in self.growth_factors)} topics; tracker store at "
+                f"{', '.join(f'{s:,}' for s in self.tracker_senders)} conversations, {self.tracker_seconds:.0f} s each"
+            )
+        return found
+
+
+FULL = Plan(
+    "full",
+    phases=((1, False), (10, False), (50, False), (1, True), (10, True), (50, True)),
+    closed_seconds=20,
+    paused_seconds=60,  # long enough for most patients who book first to reach their booking's submit
+    one_line_change=True,
+    growth_factors=(1, 2, 4),
+    tracker_senders=(2_000, 10_000),
+    tracker_seconds=15,
+    profile_seconds=15,
+    floor_starts_early=False,
+)
+QUICK = Plan(
+    "quick",
+    phases=((1, False), (10, False), (50, False), (50, True)),
+    closed_seconds=4,
+    paused_seconds=8,
+    one_line_change=False,
+    growth_factors=(),
+    tracker_senders=(),
+    tracker_seconds=0,
+    profile_seconds=0,
+    floor_starts_early=True,
+)
+
+
+def say(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def knowledge(work: Path) -> Tuple[set, List[str]]:
+    """The FAQ topic ids (from a fresh knowledge base) and the therapies the clinic offers."""
+    from actions.clinic import load_clinic
+    from actions.knowledge import knowledge_base
+    from actions.settings import PROJECT, Settings
+
+    kb = knowledge_base(Settings(PROJECT / "clinic.yml", PROJECT / "content", work / "knowledge.db"))
+    return set(kb.topics), load_clinic(PROJECT / "clinic.yml")["therapies_offered"]
+
+
+def handoffs(db: Path) -> int:
+    """Requests the staff API holds: each whole conversation's booking (and the warm-up's)."""
+    import sqlite3
+
+    with sqlite3.connect(db, timeout=30) as con:
+        return con.execute("select count(*) from handoffs").fetchone()[0]
+
+
+def greeted(replies: list) -> bool:
+    """Our first real answer: the greeting, which needs Rasa and the action server."""
+    return bool(replies) and (replies[0].get("custom") or {}).get("topic") == "greet"
+
+
+def load(url: str, target: str, patients: int, paused: bool, seconds: float, seed: int) -> driver.LoadResult:
+    result = asyncio.run(
+        driver.run_load(
+            url,
+            target=target,
+            patients=patients,
+            paused=paused,
+            seconds=seconds,
+            check=target == OUR_NAME,
+            seed=seed,
+        )
+    )
+    s = result.summary()
+    say(
+        f"  {target:15} {patients:>3} patients, {result.mode:13}: {s['messages']:>5} msgs, {s['per_second']:>5} msg/s, "
+        f"p50 {s['p50']} ms, p95 {s['p95']} ms, errors {s['errors']}, wrong {s['wrong_replies']}"
+    )
+    return result
+
+
+def run(plan: Plan, report: Path, command: str) -> Results:
+    started = time.monotonic()
+    results = Results(
+        mode=plan.name,
+        command=command,
+        date=datetime.datetime.now().strftime("%Y-%m-%d %H:%M"),
+        machine=machine(),
+        plan=plan.describe(),
+    )
+    if not MODEL.exists():
+        sys.exit(f"{MODEL} not found: run `make train` first (or use `make bench`, which does).")
+    with (
+        tempfile.TemporaryDirectory(prefix="clinic-bench-") as tmp,
+        (Path(tmp) / "servers.log").open("w") as log,
+    ):
+        work = Path(tmp)
+        topics, offered = knowledge(work)
+        bare = BareRasa(log=log)  # the first run on a machine trains the floor here, once
+        stack = Stack(ports=Ports.free(), var_dir=work / "var", log=log, rasa_interface="127.0.0.1")
+        try:
+            if plan.floor_starts_early:
+                say("the floor: starting the bare `rasa init` assistant (meanwhile: accuracy)")
+                bare_started = time.monotonic()
+                bare.start()
+
+            say("accuracy: our pipeline and the simple peers on the held-out questions")
+            results.accuracy = accuracy.compare(MODEL, topics, offered)
+
+            if not plan.floor_starts_early:
+                say("the floor: starting the bare `rasa init` assistant")
+                bare_started = time.monotonic()
+                bare.start()
+            results.floor_started_early = plan.floor_starts_early
+            results.startup[BARE_NAME] = first_answer(
+                f"{bare.url}/webhooks/rest/webhook", bool, bare_started, START_TIMEOUT
+            )
+            say(f"  first answer after {results.startup[BARE_NAME]:.1f} s")
+
+            texts = [t.text for i in range(5) for t in driver.conversation(random.Random(i))]
+            results.nlu_ms = accuracy.nlu_milliseconds(MODEL, texts)
+            results.jsonschema_ms = profile.jsonschema_check_ms()
+
+            say(
+                "cost: training"
+                + (" (cold, then after a one-line change)" if plan.one_line_change else " (cold)")
+            )
+            results.training = training.training_costs(work / "train", one_line_change=plan.one_line_change)
+            results.widget_kb = training.widget_gzip_kb()
+            results.sizes = training.sizes(bare.model)
+
+            say("ours: Rasa, the action server and the API")
+            t0 = time.monotonic()
+            stack.start()
+            results.startup[OUR_NAME] = first_answer(
+                f"{stack.urls['rasa']}/webhooks/rest/webhook", greeted, t0, START_TIMEOUT
+            )
+            stack.wait_until_ready(timeout=START_TIMEOUT)
+            results.ready[OUR_NAME] = time.monotonic() - t0
+            say(
+                f"  first answer after {results.startup[OUR_NAME]:.1f} s, every part after {results.ready[OUR_NAME]:.1f} s"
+            )
+
+            driver.warm_up(bare.url)
+            results.warm_up_misses = driver.warm_up(stack.urls["rasa"], check=True)
+            assert bare.process is not None
+            pids = {name: p.pid for name, p in stack.processes.items()}
+            pids[BARE_NAME] = bare.process.pid
+            for name, pid in pids.items():
+                results.memory_idle[name] = rss_mb(pid)
+
+            say("latency: the same phases on both, the floor's first each time")
+            with MemorySampler(pids) as sampler:
+                for seed, (patients, paused) in enumerate(plan.phases):
+                    seconds = plan.paused_seconds if paused else plan.closed_seconds
+                    for target, url in ((BARE_NAME, bare.url), (OUR_NAME, stack.urls["rasa"])):
+                        results.loads.append(load(url, target, patients, paused, seconds, seed))
+            results.memory_peak = dict(sampler.peak)
+            for table in (results.memory_idle, results.memory_peak):
+                table["whole stack (ours)"] = sum(table[name] for name in ("rasa", "actions", "api"))
+            bare.stop()
+            results.handoffs = handoffs(stack.var_dir / "handoffs.db")
+
+            if plan.profile_seconds:
+                say("where the time goes: py-spy on our Rasa process, one patient")
+
+                def one_patient() -> int:
+                    return load(stack.urls["rasa"], OUR_NAME, 1, False, plan.profile_seconds, 99).messages
+
+                results.profile = profile.profile_rasa(
+                    stack.processes["rasa"].pid, plan.profile_seconds, work, one_patient
+                )
+                results.profiled = True
+
+            if plan.tracker_senders:
+                say("growth: latency as the tracker store fills")
+                db = stack.var_dir / "rasa_tracker.db"
+                for senders in (0, *plan.tracker_senders):
+                    counts = growth.fill_tracker(db, senders) if senders else growth.stored_conversations(db)
+                    say(f"  {counts[0]:,} conversations, {counts[1]:,} events")
+                    one = load(stack.urls["rasa"], OUR_NAME, 1, False, plan.tracker_seconds, 100 + senders)
+                    results.tracker.append((*counts, one))
+        except BaseException:
+            log.flush()
+            print((work / "servers.log").read_text()[-6000:], file=sys.stderr)
+            raise
+        finally:
+            bare.stop()
+            stack.stop()
+
+        for factor in plan.growth_factors:
+            say(f"growth: {factor}x the topics (train, then score on the held-out questions)")
+            results.growth.append(growth.grow(factor, topics, offered, work / f"grown-{factor}x"))
+
+    results.seconds = time.monotonic() - started
+    report.parent.mkdir(parents=True, exist_ok=True)
+    report.write_text(render(results, report), encoding="utf-8")
+    say(f"done in {results.seconds / 60:.1f} minutes: {report}")
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m scripts.bench", description=__doc__)
+    parser.add_argument(
+        "--quick", action="store_true", help="under 3 minutes: shorter, fewer levels, no growth"
+    )
+    parser.add_argument(
+        "--report", type=Path, default=REPORT, help="where to write the report (plots go beside it)"
+    )
+    args = parser.parse_args()
+    command = "make bench QUICK=1" if args.quick else "make bench"
+    if args.report.resolve() != REPORT:
+        command = f"python -m scripts.bench{' --quick' if args.quick else ''} --report {args.report}"
+    run(QUICK if args.quick else FULL, args.report.resolve(), command)
+
+
+if __name__ == "__main__":
+    main()
