@@ -30,6 +30,10 @@ from rasa.core.channels.rest import RestInput
 from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 from sanic import Blueprint
 
+from bot import rasa_fixes
+
+rasa_fixes.apply()  # Rasa imports our channels before serving: the right moment, once per process
+
 logger = logging.getLogger(__name__)
 # A patient's message longer than this is cut, and the patient told so, before Rasa reads it.
 MAX_MESSAGE_CHARS = 2000
