@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Dict, List
 
@@ -29,9 +30,17 @@ class ClinicConfigError(Exception):
 
 
 def load_clinic(path: Path) -> Dict[str, Any]:
-    """The parsed clinic.yml, failing with a message that says what to fix."""
+    """The parsed clinic.yml, failing with a message that says what to fix.
+
+    Read again only when the file changes: every answer asks which therapies are offered.
+    """
     if not path.exists():
         raise ClinicConfigError(f"{path} not found: copy clinic.yml from the repository and edit it.")
+    return _parsed(path, path.stat().st_mtime_ns)
+
+
+@lru_cache(maxsize=4)
+def _parsed(path: Path, mtime_ns: int) -> Dict[str, Any]:
     clinic = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     missing = [key for key in REQUIRED if not clinic.get(key)]
     if missing:
