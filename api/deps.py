@@ -13,6 +13,7 @@ from sqlite_utils import Database
 from api import store
 from api.auth import LoginRequired, authenticate_staff, is_bot_token
 from api.db import connect
+from api.rate_limits import LoginsDep, locked_out, too_many
 from api.settings import Settings, get_settings
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
@@ -84,10 +85,18 @@ def require_bot(request: Request, settings: SettingsDep, db: DbDep, bearer: Bear
     raise _not_authenticated("Bearer", "Send the assistant's token as 'Authorization: Bearer <token>'")
 
 
-def require_staff(request: Request, settings: SettingsDep, db: DbDep, basic: BasicDep) -> str:
+def require_staff(
+    request: Request, settings: SettingsDep, db: DbDep, basic: BasicDep, logins: LoginsDep
+) -> str:
     """A staff member, by HTTP Basic; returns the username. The assistant's token reads nothing."""
-    if basic is not None and authenticate_staff(db, username=basic.username, password=basic.password):
-        return basic.username
+    if basic is not None:
+        locked = logins.locked_for(basic.username)
+        if locked:
+            raise too_many(locked_out(locked), locked)
+        if authenticate_staff(db, username=basic.username, password=basic.password):
+            logins.succeeded(basic.username)
+            return basic.username
+        logins.failed(basic.username)
     token = _credentials(request, "bearer")
     if token is not None and is_bot_token(token, settings.bot_token):
         raise HTTPException(

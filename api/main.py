@@ -9,6 +9,7 @@ from api.cors import WidgetCors
 from api.errors import HANDLERS
 from api.limits import BodySizeLimit
 from api.routes import handoffs, health, pages, staff_pages, widget
+from api.security import SecurityHeaders
 from api.sessions import StaffSessions
 
 app = FastAPI(title="Clinic assistant API", version="0.1.0")
@@ -23,4 +24,5 @@ for exception, handler in HANDLERS.items():
     app.add_exception_handler(exception, handler)
 app.add_middleware(StaffSessions)
 app.add_middleware(WidgetCors)
+app.add_middleware(SecurityHeaders)
 app.add_middleware(BodySizeLimit)  # added last, so it runs first

@@ -1,0 +1,84 @@
+"""Rate limits: at most so many events per key (a sender, a client, a username) in a sliding window.
+
+Kept in memory, per process: a restart forgets them, which is the right failure for a limit. Shared
+by the chat channels (bot/channels.py) and the API (api/limits.py); nothing here imports either.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections import OrderedDict, deque
+from typing import Callable, Deque, Hashable
+
+
+class SlidingWindow:
+    """At most `limit` events per key in any `seconds`; remembers the `max_keys` most recent keys.
+
+    A limit of 0 means no limit (for benchmarks and load tests that play many patients at once).
+    """
+
+    def __init__(
+        self,
+        limit: int,
+        seconds: float,
+        *,
+        max_keys: int = 10_000,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.limit = limit
+        self.seconds = seconds
+        self.max_keys = max_keys
+        self.clock = clock
+        self._events: OrderedDict[Hashable, Deque[float]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def _recent(self, key: Hashable) -> Deque[float]:
+        events = self._events.setdefault(key, deque())
+        self._events.move_to_end(key)
+        horizon = self.clock() - self.seconds
+        while events and events[0] <= horizon:
+            events.popleft()
+        while len(self._events) > self.max_keys:
+            self._events.popitem(last=False)
+        return events
+
+    def full(self, key: Hashable) -> bool:
+        """Whether one more event for `key` would go over the limit (nothing is counted)."""
+        if not self.limit:
+            return False
+        with self._lock:
+            return len(self._recent(key)) >= self.limit
+
+    def add(self, key: Hashable) -> None:
+        """Count one event for `key` (a failed login, say), whether or not the limit is reached."""
+        if not self.limit:
+            return
+        with self._lock:
+            self._recent(key).append(self.clock())
+
+    def take(self, key: Hashable) -> bool:
+        """Count one event and say whether it was within the limit; an event over it is not counted."""
+        if not self.limit:
+            return True
+        with self._lock:
+            events = self._recent(key)
+            if len(events) >= self.limit:
+                return False
+            events.append(self.clock())
+            return True
+
+    def retry_after(self, key: Hashable) -> int:
+        """Whole seconds until `key` may have one more event (0 if it may now)."""
+        if not self.limit:
+            return 0
+        with self._lock:
+            events = self._recent(key)
+            if len(events) < self.limit:
+                return 0
+            return max(1, math.ceil(events[-self.limit] + self.seconds - self.clock()))
+
+    def forget(self, key: Hashable) -> None:
+        with self._lock:
+            self._events.pop(key, None)

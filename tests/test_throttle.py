@@ -1,0 +1,54 @@
+"""Rate limits count events per key in a sliding window, and forget the oldest keys first."""
+
+from __future__ import annotations
+
+from api.throttle import SlidingWindow
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_key_gets_its_limit_then_waits_for_the_window_to_slide():
+    clock = Clock()
+    window = SlidingWindow(3, 60, clock=clock)
+    assert [window.take("patient") for _ in range(4)] == [True, True, True, False]
+    assert window.retry_after("patient") == 60
+    clock.now += 59
+    assert not window.take("patient")
+    clock.now += 1
+    assert window.take("patient") and window.retry_after("patient") == 0
+
+
+def test_keys_are_counted_apart():
+    window = SlidingWindow(1, 60)
+    assert window.take("one") and window.take("two")
+    assert not window.take("one")
+
+
+def test_counting_failures_without_taking_and_forgetting_them():
+    window = SlidingWindow(2, 900)
+    window.add("frontdesk")
+    assert not window.full("frontdesk")
+    window.add("frontdesk")
+    assert window.full("frontdesk") and window.retry_after("frontdesk") == 900
+    window.forget("frontdesk")
+    assert not window.full("frontdesk")
+
+
+def test_zero_means_no_limit():
+    window = SlidingWindow(0, 60)
+    assert all(window.take("bench") for _ in range(1000))
+    assert window.retry_after("bench") == 0
+
+
+def test_only_the_most_recent_keys_are_remembered():
+    window = SlidingWindow(1, 60, max_keys=2)
+    for key in ("a", "b", "c"):
+        window.take(key)
+    assert window.take("a")  # forgotten, so it starts afresh
+    assert not window.take("c")
