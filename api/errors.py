@@ -6,8 +6,11 @@ from typing import Any, Callable, Dict, List, Sequence
 from urllib.parse import urlencode
 
 from fastapi import Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from starlette.exceptions import HTTPException
+from starlette.routing import Match
 
 from api.auth import LoginRequired
 from api.models import CONSENT_REFUSED
@@ -61,9 +64,35 @@ def problems(errors: Sequence[Dict[str, Any]]) -> List[Dict[str, str]]:
     return [{"field": _field(error), "message": _message(error)} for error in errors]
 
 
+# FastAPI's 400 for a JSON body that json.loads could not even start on (bytes that are not UTF-8, nesting
+# deeper than Python recurses): to the sender, that is malformed JSON like any other.
+UNPARSABLE_BODY = "There was an error parsing the body"
+NOT_JSON = {"detail": [{"field": "body", "message": _MESSAGES["json_invalid"]({})}]}
+
+
 async def validation_failed(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     return JSONResponse({"detail": problems(exc.errors())}, status_code=422)
+
+
+def allowed_methods(request: Request) -> List[str]:
+    """Every method the app answers at this path (Starlette's 405 names only the first route's)."""
+    methods = set()
+    for route in request.app.router.routes:
+        route_methods = getattr(route, "methods", None)
+        if route_methods and route.matches(request.scope)[0] != Match.NONE:
+            methods |= route_methods
+    return sorted(methods)
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    if exc.status_code == 400 and exc.detail == UNPARSABLE_BODY:
+        return JSONResponse(NOT_JSON, status_code=422)
+    if exc.status_code == 405:
+        headers = {**(exc.headers or {}), "Allow": ", ".join(allowed_methods(request))}
+        exc = HTTPException(status_code=405, detail=exc.detail, headers=headers)
+    return await http_exception_handler(request, exc)
 
 
 async def handoff_not_found(request: Request, exc: Exception) -> Response:
@@ -81,6 +110,7 @@ async def login_required(request: Request, exc: Exception) -> Response:
 
 HANDLERS: Dict[Any, Callable[[Request, Exception], Any]] = {
     RequestValidationError: validation_failed,
+    HTTPException: http_error,
     HandoffNotFound: handoff_not_found,
     IllegalTransition: conflict,
     IdempotencyKeyReused: conflict,

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Dict, List, Literal, Optional
+from typing import Annotated, Any, Dict, List, Literal, Optional, Type
 
-from pydantic import BaseModel, Extra, Field, StrictBool, root_validator, validator
+from fastapi import Path
+from pydantic import BaseModel, Extra, Field, StrictBool, StrictStr, root_validator, validator
 
 Kind = Literal["booking", "question"]
 Status = Literal["new", "contacted", "booked", "closed"]
@@ -13,32 +14,78 @@ Therapy = Literal["ims", "acupuncture", "assessment", "not_sure"]
 ContactType = Literal["phone", "email"]
 
 CONSENT_REFUSED = "We can only keep a request the patient agreed to"
+NOT_TEXT = "This has characters that are not text (a null character or broken Unicode)"
+
+# Ids and pages as SQLite can hold them: a larger number is a 422, not an overflow deep in the database.
+SQLITE_MAX_INTEGER = 2**63 - 1
+HandoffId = Annotated[int, Path(ge=1, le=SQLITE_MAX_INTEGER)]
+MAX_PAGE = 1_000_000
 
 
-class TranscriptTurn(BaseModel):
+def _nullable_optionals(schema: Dict[str, Any], model: Type[BaseModel]) -> None:
+    """Pydantic 1 documents Optional[X] as plain X; say in the schema that null is accepted and sent."""
+    for field in model.__fields__.values():
+        prop = schema.get("properties", {}).get(field.alias)
+        if not field.allow_none or prop is None:
+            continue
+        if isinstance(prop.get("type"), str):
+            prop["type"] = [prop["type"], "null"]
+            if "enum" in prop:
+                prop["enum"] = [*prop["enum"], None]
+        else:
+            described = {key: prop.pop(key) for key in ("title", "description", "default") if key in prop}
+            schema["properties"][field.alias] = {**described, "anyOf": [prop, {"type": "null"}]}
+
+
+class Schema(BaseModel):
+    """Every model here: its OpenAPI schema says which fields may be null."""
+
+    class Config:
+        schema_extra = staticmethod(_nullable_optionals)
+
+
+class RequestBody(Schema):
+    """What a client sends. Strings are StrictStr (a number or true is not text) and must be real text."""
+
+    @validator("*", each_item=True)
+    def _is_text(cls, value: Any) -> Any:
+        if isinstance(value, str) and ("\x00" in value or not _encodable(value)):
+            raise ValueError(NOT_TEXT)
+        return value
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")  # fails on a lone surrogate ("\ud800"), which JSON can carry but SQLite cannot
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+class TranscriptTurn(RequestBody):
     """One message of the conversation the request came from."""
 
     who: Literal["patient", "assistant"]
-    text: str = Field(..., max_length=2000)
+    text: StrictStr = Field(..., max_length=2000)
 
     class Config:
         extra = Extra.forbid
 
 
-class HandoffCreate(BaseModel):
+class HandoffCreate(RequestBody):
     """A booking request or a question the assistant hands to staff (sent by the assistant only)."""
 
     kind: Kind
-    name: str = Field(..., min_length=1, max_length=100)
+    name: StrictStr = Field(..., min_length=1, max_length=100)
     contact_type: ContactType
-    contact: str = Field(..., min_length=3, max_length=254, description="Phone number or email address")
+    contact: StrictStr = Field(..., min_length=3, max_length=254, description="Phone number or email address")
     therapy: Optional[Therapy] = Field(None, description="Required for a booking")
-    preferred_time: Optional[str] = Field(None, max_length=200, description="As the patient wrote it")
+    preferred_time: Optional[StrictStr] = Field(None, max_length=200, description="As the patient wrote it")
     new_patient: Optional[StrictBool] = None
-    reason: Optional[str] = Field(None, max_length=500)
-    question: Optional[str] = Field(None, max_length=2000, description="Required for a question")
+    reason: Optional[StrictStr] = Field(None, max_length=500)
+    question: Optional[StrictStr] = Field(None, max_length=2000, description="Required for a question")
     consent: StrictBool = Field(..., description="Must be true: the patient agreed to be contacted")
-    conversation_id: Optional[str] = Field(None, max_length=200)
+    conversation_id: Optional[StrictStr] = Field(None, max_length=200)
     transcript: List[TranscriptTurn] = Field(default_factory=list, max_items=30)
 
     class Config:
@@ -80,14 +127,14 @@ def _looks_like_email(text: str) -> bool:
     return bool(at and local and "." in domain.strip(".") and " " not in text)
 
 
-class Note(BaseModel):
+class Note(Schema):
     id: int
     at: datetime
     author: str
     text: str
 
 
-class HistoryEntry(BaseModel):
+class HistoryEntry(Schema):
     """One change to a request: who, what, from which value to which, and when."""
 
     at: datetime
@@ -100,7 +147,7 @@ class HistoryEntry(BaseModel):
         allow_population_by_field_name = True
 
 
-class HandoffPublic(BaseModel):
+class HandoffPublic(Schema):
     """A request as staff (and, once, the assistant) see it."""
 
     id: int
@@ -122,7 +169,7 @@ class HandoffPublic(BaseModel):
     history: List[HistoryEntry]
 
 
-class HandoffPage(BaseModel):
+class HandoffPage(Schema):
     """One page of requests, newest first."""
 
     items: List[HandoffPublic]
@@ -131,11 +178,11 @@ class HandoffPage(BaseModel):
     total: int
 
 
-class HandoffUpdate(BaseModel):
+class HandoffUpdate(RequestBody):
     """A staff member moves a request on, adds a note, or both."""
 
     status: Optional[Status] = None
-    note: Optional[str] = Field(None, min_length=1, max_length=2000)
+    note: Optional[StrictStr] = Field(None, min_length=1, max_length=2000)
 
     class Config:
         extra = Extra.forbid
@@ -152,16 +199,18 @@ FeedbackKind = Literal["rating", "unanswered"]
 UNANSWERED_TOPICS = ("out_of_scope", "clarify")
 
 
-class FeedbackCreate(BaseModel):
+class FeedbackCreate(RequestBody):
     """A patient's thumbs up or down on an answer, or a question the assistant could not answer."""
 
     kind: FeedbackKind = Field("rating", description="rating: 👍/👎 on an FAQ answer; unanswered: no answer")
-    topic: str = Field(..., regex=r"^[a-z][a-z_]{0,39}$", example="needle_pain")
+    topic: StrictStr = Field(..., regex=r"^[a-z][a-z_]{0,39}$", example="needle_pain")
     helpful: Optional[StrictBool] = Field(
         None, description="true or false for a rating; null when unanswered"
     )
-    conversation_id: str = Field(..., regex=r"^[A-Za-z0-9_-]{8,64}$", description="The widget's session id")
-    question: Optional[str] = Field(
+    conversation_id: StrictStr = Field(
+        ..., regex=r"^[A-Za-z0-9_-]{8,64}$", description="The widget's session id"
+    )
+    question: Optional[StrictStr] = Field(
         None, max_length=500, description="What the patient asked (emails and long numbers are blanked)"
     )
 
@@ -183,7 +232,7 @@ class FeedbackCreate(BaseModel):
         return values
 
 
-class FeedbackStored(BaseModel):
+class FeedbackStored(Schema):
     """What was kept (the question as stored, after blanking)."""
 
     kind: FeedbackKind
@@ -192,18 +241,31 @@ class FeedbackStored(BaseModel):
     question: Optional[str]
 
 
-class Problem(BaseModel):
+class Problem(Schema):
     """An error with a message a person understands."""
 
     detail: str
 
 
-class FieldProblem(BaseModel):
+class FieldProblem(Schema):
     field: str
     message: str
 
 
-class ValidationProblem(BaseModel):
+class ValidationProblem(Schema):
     """What was wrong with the request, field by field."""
 
     detail: List[FieldProblem]
+
+
+class HealthPart(Schema):
+    status: Literal["up", "down"]
+    url: Optional[str] = None
+    detail: Optional[str] = Field(None, description="Why it is down")
+
+
+class Health(Schema):
+    """Each part of the assistant, up or down."""
+
+    status: Literal["ok", "degraded"]
+    parts: Dict[str, HealthPart]

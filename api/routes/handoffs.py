@@ -5,14 +5,16 @@ from __future__ import annotations
 import logging
 from typing import Annotated, Any, Dict, Optional
 
-from fastapi import APIRouter, BackgroundTasks, Header, Query
+from fastapi import APIRouter, BackgroundTasks, Depends, Header, Query
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 
 from api import notify, store
 from api.deps import BotDep, DbDep, SettingsDep, StaffDep
 from api.models import (
+    MAX_PAGE,
     HandoffCreate,
+    HandoffId,
     HandoffPage,
     HandoffPublic,
     HandoffUpdate,
@@ -21,6 +23,7 @@ from api.models import (
     Status,
     ValidationProblem,
 )
+from api.rate_limits import limit_handoffs
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/handoffs", tags=["handoffs"])
@@ -28,6 +31,7 @@ router = APIRouter(prefix="/api/handoffs", tags=["handoffs"])
 UNAUTHENTICATED: Dict[int | str, Dict[str, Any]] = {
     401: {"model": Problem, "description": "No valid credentials"},
     403: {"model": Problem, "description": "Valid credentials, but not for this"},
+    429: {"model": Problem, "description": "Too many failed logins, or too many requests: see Retry-After"},
     422: {"model": ValidationProblem, "description": "What was wrong, field by field"},
 }
 IdempotencyKey = Annotated[
@@ -55,8 +59,10 @@ def public(record: Dict[str, Any]) -> Dict[str, Any]:
         **UNAUTHENTICATED,
         409: {"model": Problem, "description": "The Idempotency-Key was used for a different request"},
         413: {"model": Problem, "description": "The body is over 64 KB"},
+        429: {"model": Problem, "description": "Too many requests from this client in the last minute"},
         503: {"model": Problem, "description": "The API has no bot token configured"},
     },
+    dependencies=[Depends(limit_handoffs)],
 )
 def create_handoff(
     handoff: HandoffCreate,
@@ -88,7 +94,7 @@ def list_handoffs(
     _: StaffDep,
     status: Optional[Status] = None,
     kind: Optional[Kind] = None,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
     per_page: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> Dict[str, Any]:
     """Requests, newest first, filtered by status and kind (staff only)."""
@@ -101,7 +107,7 @@ def list_handoffs(
     response_model=HandoffPublic,
     responses={**UNAUTHENTICATED, 404: {"model": Problem, "description": "No such request"}},
 )
-def read_handoff(handoff_id: int, db: DbDep, _: StaffDep) -> Dict[str, Any]:
+def read_handoff(handoff_id: HandoffId, db: DbDep, _: StaffDep) -> Dict[str, Any]:
     """One request with its transcript, notes and history (staff only)."""
     return store.get_handoff(db, handoff_id=handoff_id)
 
@@ -115,7 +121,9 @@ def read_handoff(handoff_id: int, db: DbDep, _: StaffDep) -> Dict[str, Any]:
         409: {"model": Problem, "description": "That status change is not allowed"},
     },
 )
-def update_handoff(handoff_id: int, change: HandoffUpdate, db: DbDep, username: StaffDep) -> Dict[str, Any]:
+def update_handoff(
+    handoff_id: HandoffId, change: HandoffUpdate, db: DbDep, username: StaffDep
+) -> Dict[str, Any]:
     """Moves a request on (new → contacted → booked/closed, or new → closed) and/or adds a note."""
     record = store.update_handoff(
         db, handoff_id=handoff_id, by=username, status=change.status, note=change.note

@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.db import connect
 from api.deps import SettingsDep
+from api.models import Health
 
 router = APIRouter(tags=["health"])
 TIMEOUT = httpx.Timeout(2.0)
@@ -39,7 +40,12 @@ def _database(path: Path) -> Dict[str, str]:
     return {"status": "up"}
 
 
-@router.get("/healthz")
+@router.get(
+    "/healthz",
+    response_model=Health,
+    response_model_exclude_none=True,
+    responses={503: {"model": Health, "description": "A part is down: the body says which and why"}},
+)
 async def healthz(settings: SettingsDep, response: Response) -> Dict[str, object]:
     """Reports the API itself, its database, Rasa and the action server; 503 when any part is down."""
     async with httpx.AsyncClient(timeout=TIMEOUT) as client:

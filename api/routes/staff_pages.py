@@ -14,6 +14,8 @@ from api import store
 from api.auth import authenticate_staff
 from api.content import site_content
 from api.deps import DbDep, SettingsDep, StaffPageDep, session_stamp
+from api.models import MAX_PAGE, HandoffId
+from api.rate_limits import LoginsDep, locked_out
 from api.rendering import KINDS, STATUSES, templates
 
 log = logging.getLogger(__name__)
@@ -29,14 +31,22 @@ def _safe_next(next_path: Optional[str]) -> str:
     return "/staff"
 
 
-def _page(request: Request, template: str, context: Dict[str, Any], status_code: int = 200) -> HTMLResponse:
+def _page(
+    request: Request,
+    template: str,
+    context: Dict[str, Any],
+    status_code: int = 200,
+    headers: Optional[Dict[str, str]] = None,
+) -> HTMLResponse:
     context = {
         "staff": request.session.get("staff"),
         "csrf": request.session.get("csrf", ""),
         "flash": request.session.pop("flash", None),
         **context,
     }
-    return templates.TemplateResponse(request, f"staff/{template}", context, status_code=status_code)
+    return templates.TemplateResponse(
+        request, f"staff/{template}", context, status_code=status_code, headers=headers
+    )
 
 
 def _csrf_ok(request: Request, token: str) -> bool:
@@ -54,17 +64,25 @@ def login_form(request: Request, next: Optional[str] = None) -> Response:
 def log_in(
     request: Request,
     db: DbDep,
+    logins: LoginsDep,
     username: Annotated[str, Form()] = "",
     password: Annotated[str, Form()] = "",
     next: Annotated[str, Form()] = "/staff",
 ) -> Response:
-    """Checks the password and starts a session; a wrong one shows the form again."""
+    """Checks the password and starts a session; a wrong one shows the form again, and too many lock out."""
+    locked = logins.locked_for(username)
+    if locked:
+        log.warning("Staff login refused: locked out after failed logins")
+        context = {"next": _safe_next(next), "error": locked_out(locked), "username": username}
+        return _page(request, "login.html", context, status_code=429, headers={"Retry-After": str(locked)})
     valid = authenticate_staff(db, username=username, password=password)
     stored = store.staff_password_hash(db, username=username)
     if not valid or stored is None:
         log.info("Staff login refused")
+        logins.failed(username)
         context = {"next": _safe_next(next), "error": "Wrong username or password.", "username": username}
         return _page(request, "login.html", context, status_code=401)
+    logins.succeeded(username)
     request.session.clear()
     request.session.update(staff=username, stamp=session_stamp(stored), csrf=secrets.token_urlsafe(32))
     return RedirectResponse(_safe_next(next), status_code=303)
@@ -89,7 +107,7 @@ def inbox(
     """Open requests first (new, then contacted), newest first; filter by status and kind."""
     status = status if status in STATUSES else None
     kind = kind if kind in KINDS else None
-    page = max(page, 1)
+    page = min(max(page, 1), MAX_PAGE)
     items, total = store.list_handoffs(
         db, status=status, kind=kind, page=page, per_page=PER_PAGE, open_first=True
     )
@@ -120,7 +138,7 @@ def feedback(request: Request, db: DbDep, settings: SettingsDep, staff: StaffPag
 
 
 @router.get("/handoffs/{handoff_id}", response_class=HTMLResponse)
-def handoff_page(request: Request, handoff_id: int, db: DbDep, staff: StaffPageDep) -> Response:
+def handoff_page(request: Request, handoff_id: HandoffId, db: DbDep, staff: StaffPageDep) -> Response:
     """Everything about one request, with a form to move it on and add a note."""
     try:
         handoff = store.get_handoff(db, handoff_id=handoff_id)
@@ -133,7 +151,7 @@ def handoff_page(request: Request, handoff_id: int, db: DbDep, staff: StaffPageD
 @router.post("/handoffs/{handoff_id}")
 def update_from_form(
     request: Request,
-    handoff_id: int,
+    handoff_id: HandoffId,
     db: DbDep,
     staff: StaffPageDep,
     csrf: Annotated[str, Form()] = "",
