@@ -1,11 +1,18 @@
-"""`clinic`: staff accounts, purging old requests and conversations, and a CSV export.
+"""`clinic`: staff accounts, patients' data (purge, forget, export) and backups.
 
 clinic staff add USERNAME        (password from standard input, or asked for twice)
 clinic staff password USERNAME   (a new password, the same way)
 clinic staff list
 clinic staff remove USERNAME
-clinic purge --older-than 90d [--rasa-tracker var/rasa_tracker.db]
+clinic purge [--older-than 90d] [--rasa-tracker var/rasa_tracker.db]
+                                 (without --older-than: retention_days in clinic.yml, else 90 days)
+clinic forget REFERENCE          (one request, its notes and history, its conversation and feedback)
 clinic export [--out FILE]
+clinic backup DIR                (a copy of every database, made while the assistant runs)
+clinic restore DIR --yes         (puts a backup back; stop the assistant first)
+
+Purge and forget overwrite what they delete (SQLite's secure_delete) and empty the WAL afterwards;
+backups made before then still hold it. Backup and restore: see api/backup.py.
 """
 
 from __future__ import annotations
@@ -17,15 +24,23 @@ import os
 import re
 import sqlite3
 import sys
-from contextlib import closing
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import IO, Callable, List, Optional
+from typing import IO, Callable, Dict, List, Optional, Tuple
 
+import yaml
 from sqlite_utils import Database
 
 from api import store
 from api.auth import BadUsername, WeakPassword, check_username, hash_password
+from api.backup import BackupRefused, back_up, check_backup, restore
+from api.conversations import (
+    erasing,
+    forget_conversation,
+    forget_queued_request,
+    has_table,
+    purge_conversations,
+)
 from api.db import connect
 from api.settings import ConfigurationError, Settings
 
@@ -48,6 +63,7 @@ EXPORT_COLUMNS = [
 ]
 DURATION = re.compile(r"(\d+)\s*([dhw])")
 UNITS = {"h": "hours", "d": "days", "w": "weeks"}
+DEFAULT_RETENTION_DAYS = 90
 
 
 class Refused(Exception):
@@ -98,32 +114,102 @@ def staff_remove(db: Database, args: argparse.Namespace) -> str:
     return f"Staff account {args.username!r} removed."
 
 
+def retention(clinic_config: Path) -> Tuple[timedelta, str]:
+    """How long patients' data is kept: retention_days in clinic.yml, else 90 days; and where that came from."""
+    try:
+        clinic = yaml.safe_load(clinic_config.read_text(encoding="utf-8")) if clinic_config.exists() else {}
+    except yaml.YAMLError as error:
+        raise Refused(f"{clinic_config} is not valid YAML ({error}): fix it; nothing was deleted.") from None
+    days = (clinic or {}).get("retention_days")
+    if days is None:
+        return timedelta(days=DEFAULT_RETENTION_DAYS), (
+            f"Keeping {DEFAULT_RETENTION_DAYS} days, the default: set retention_days in {clinic_config} to change it."
+        )
+    if isinstance(days, bool) or not isinstance(days, int) or days < 1:
+        raise Refused(
+            f"retention_days in {clinic_config} is {days!r}: make it a whole number of days, like 90. "
+            "Nothing was deleted."
+        )
+    return timedelta(days=days), f"Keeping {days} days (retention_days in {clinic_config})."
+
+
 def purge(db: Database, args: argparse.Namespace) -> str:
-    cutoff = datetime.now(timezone.utc) - args.older_than
+    lines = []
+    if args.older_than is None:
+        age, source = retention(args.settings.clinic_config)
+        lines.append(source)
+    else:
+        age = args.older_than
+    cutoff = datetime.now(timezone.utc) - age
+    db.execute("pragma secure_delete = on")
     deleted = store.purge_handoffs(db, before=store.timestamp(cutoff))
     feedback = store.purge_feedback(db, before=store.timestamp(cutoff))
-    lines = [
+    db.execute("pragma wal_checkpoint(truncate)")
+    lines += [
         f"Deleted {deleted} request(s) created before {store.timestamp(cutoff)}, with their notes and history.",
         f"Deleted {feedback} piece(s) of feedback on answers given before then.",
+        _delete_in(
+            args.rasa_tracker,
+            "Rasa tracker store",
+            "events",
+            "conversation event(s)",
+            lambda conn: purge_conversations(conn, before=cutoff.timestamp()),
+        ),
     ]
-    tracker: Path = args.rasa_tracker
-    if tracker.exists():
-        lines.append(_purge_conversations(tracker, before=cutoff.timestamp()))
-    else:
-        lines.append(f"No Rasa tracker store at {tracker}: no conversations to delete.")
     return "\n".join(lines)
 
 
-def _purge_conversations(tracker: Path, *, before: float) -> str:
-    """Deletes events older than `before` from Rasa's SQL tracker store (table `events`)."""
-    with closing(sqlite3.connect(str(tracker), timeout=10)) as conn:
-        if not conn.execute(
-            "select 1 from sqlite_master where type = 'table' and name = 'events'"
-        ).fetchone():
-            return f"{tracker} has no `events` table: is it Rasa's SQL tracker store? Nothing deleted there."
-        with conn:
-            deleted = conn.execute("delete from events where timestamp < ?", [before]).rowcount
-    return f"Deleted {deleted} conversation event(s) from {tracker}."
+def forget(db: Database, args: argparse.Namespace) -> str:
+    # The request goes last: a forget stopped halfway (a locked database) can be run again.
+    reference = args.reference.strip().upper()
+    conversation = store.conversation_of(db, reference=reference)
+    if conversation is None:
+        conversation_lines = ["It has no conversation id: there is no conversation to delete."]
+    else:
+        conversation_lines = [
+            _delete_in(
+                args.settings.rasa_tracker_db,
+                "Rasa tracker store",
+                "events",
+                "conversation event(s)",
+                lambda conn: forget_conversation(conn, conversation_id=conversation),
+            )
+        ]
+    conversation_lines.append(
+        _delete_in(
+            args.settings.outbox_db,
+            "outbox",
+            "outbox",
+            "request(s) queued by the action server",
+            lambda conn: forget_queued_request(conn, reference=reference, conversation_id=conversation),
+        )
+    )
+    db.execute("pragma secure_delete = on")
+    gone = store.forget_handoff(db, reference=reference)
+    db.execute("pragma wal_checkpoint(truncate)")
+    lines = [
+        f"Deleted request {reference} with its {gone['notes']} note(s) and {gone['history']} history entries.",
+        f"Deleted {gone['feedback']} piece(s) of feedback given in its conversation.",
+        *conversation_lines,
+    ]
+    if gone["other_requests"]:
+        lines.append(
+            f"Kept {', '.join(gone['other_requests'])} from the same conversation: forget them too if asked."
+        )
+    lines.append("Backups made before now still hold this request.")
+    return "\n".join(lines)
+
+
+def _delete_in(
+    path: Path, store_name: str, table: str, rows: str, delete: Callable[[sqlite3.Connection], int]
+) -> str:
+    """Runs `delete` on the SQLite file at `path`, overwriting what it deletes; says what it did."""
+    if not path.exists():
+        return f"No {store_name} at {path}: nothing to delete there."
+    with erasing(path) as conn:
+        if not has_table(conn, table):
+            return f"{path} has no `{table}` table: is it the {store_name}? Nothing deleted there."
+        return f"Deleted {delete(conn)} {rows} from {path}."
 
 
 def export(db: Database, args: argparse.Namespace) -> Optional[str]:
@@ -154,6 +240,29 @@ def _cell(value: object) -> object:
     return value
 
 
+def _databases(args: argparse.Namespace) -> Dict[str, Path]:
+    settings: Settings = args.settings
+    return {"handoffs": args.db, "rasa_tracker": settings.rasa_tracker_db, "outbox": settings.outbox_db}
+
+
+def backup(args: argparse.Namespace) -> str:
+    return "\n".join(back_up(_databases(args), args.folder))
+
+
+def restore_backup(args: argparse.Namespace) -> str:
+    targets = _databases(args)
+    made_at, databases = check_backup(args.folder, list(targets))
+    names = ", ".join(entry["name"] for entry in databases)
+    if not args.yes:
+        raise Refused(
+            f"{args.folder} is a sound backup made at {made_at} ({names}). Restoring replaces "
+            "those live databases: stop the assistant first (Ctrl-C `make run`), then run "
+            f"`clinic restore {args.folder} --yes`. Nothing was restored."
+        )
+    lines = restore(args.folder, databases, targets)
+    return "\n".join([*lines, f"Restored the backup made at {made_at}: start the assistant again."])
+
+
 def parser(settings: Settings) -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(
         prog="clinic", description="Staff accounts and patient data of the clinic assistant."
@@ -164,6 +273,7 @@ def parser(settings: Settings) -> argparse.ArgumentParser:
         default=settings.handoffs_db,
         help=f"the handoff database (default {settings.handoffs_db})",
     )
+    top.set_defaults(settings=settings)
     commands = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     staff = commands.add_parser("staff", help="add, list or remove staff accounts").add_subparsers(
@@ -180,9 +290,12 @@ def parser(settings: Settings) -> argparse.ArgumentParser:
     remove.add_argument("username")
     remove.set_defaults(run=staff_remove)
 
-    old = commands.add_parser("purge", help="delete old requests and old Rasa conversations")
+    old = commands.add_parser("purge", help="delete old requests, feedback and Rasa conversations")
     old.add_argument(
-        "--older-than", type=older_than, required=True, metavar="AGE", help="e.g. 90d, 12h or 6w"
+        "--older-than",
+        type=older_than,
+        metavar="AGE",
+        help=f"e.g. 90d, 12h or 6w (default: retention_days in {settings.clinic_config}, else 90d)",
     )
     old.add_argument(
         "--rasa-tracker",
@@ -193,11 +306,23 @@ def parser(settings: Settings) -> argparse.ArgumentParser:
     )
     old.set_defaults(run=purge)
 
+    one = commands.add_parser("forget", help="delete one request with its conversation and feedback")
+    one.add_argument("reference", help="the request's reference, e.g. REQ-73CRF")
+    one.set_defaults(run=forget)
+
     csv_export = commands.add_parser("export", help="write every request as CSV")
     csv_export.add_argument(
         "--out", type=Path, metavar="FILE", help="a file to write (default: standard output)"
     )
     csv_export.set_defaults(run=export)
+
+    copy = commands.add_parser("backup", help="copy every database into a new folder, while running")
+    copy.add_argument("folder", type=Path, metavar="DIR", help="a new (or empty) folder")
+    copy.set_defaults(run_on_files=backup)
+    back = commands.add_parser("restore", help="put a backup back (stop the assistant first)")
+    back.add_argument("folder", type=Path, metavar="DIR", help="a folder made by `clinic backup`")
+    back.add_argument("--yes", action="store_true", help="the assistant is stopped: replace the databases")
+    back.set_defaults(run_on_files=restore_backup)
     return top
 
 
@@ -208,11 +333,22 @@ def main(argv: Optional[List[str]] = None) -> int:
         print(error, file=sys.stderr)
         return 2
     args = parser(settings).parse_args(argv)
-    run: Callable[[Database, argparse.Namespace], Optional[str]] = args.run
     try:
-        with connect(args.db) as db:
-            message = run(db, args)
-    except (Refused, store.StaffExists, store.StaffNotFound, BadUsername, WeakPassword) as error:
+        if "run_on_files" in args:  # backup and restore open each database themselves
+            message = args.run_on_files(args)
+        else:
+            run: Callable[[Database, argparse.Namespace], Optional[str]] = args.run
+            with connect(args.db) as db:
+                message = run(db, args)
+    except (
+        Refused,
+        BackupRefused,
+        store.ReferenceNotFound,
+        store.StaffExists,
+        store.StaffNotFound,
+        BadUsername,
+        WeakPassword,
+    ) as error:
         print(error, file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -30,6 +30,8 @@ class Settings:
     secure_cookies: bool = False
     staff_url: str = "http://localhost:8000/staff"
     rasa_tracker_db: Path = VAR / "rasa_tracker.db"
+    # The action server's queue of requests not yet handed to the API (actions/outbox.py).
+    outbox_db: Path = VAR / "outbox.db"
     notify_webhook: Optional[str] = None
     smtp_host: Optional[str] = None
     smtp_port: int = 587
@@ -42,6 +44,8 @@ class Settings:
     content_dir: Path = PROJECT / "content"
     # The clinic site's origins that may call the widget's endpoints from another origin (CORS).
     allowed_origins: Tuple[str, ...] = ()
+    # Requests handed over per client per minute (the action server is one client); 0 means no limit.
+    handoff_limit_per_minute: int = 60
 
     @property
     def email_notifications(self) -> bool:
@@ -62,6 +66,7 @@ class Settings:
             secure_cookies=_flag(env, "CLINIC_SECURE_COOKIES", default=False),
             staff_url=env.get("CLINIC_STAFF_URL", "http://localhost:8000/staff").rstrip("/"),
             rasa_tracker_db=Path(env.get("CLINIC_RASA_TRACKER_DB", VAR / "rasa_tracker.db")),
+            outbox_db=Path(env.get("CLINIC_OUTBOX_DB", VAR / "outbox.db")),
             notify_webhook=env.get("CLINIC_NOTIFY_WEBHOOK") or None,
             smtp_host=env.get("CLINIC_SMTP_HOST") or None,
             smtp_port=_port(env.get("CLINIC_SMTP_PORT", "587")),
@@ -76,6 +81,7 @@ class Settings:
                 origin.rstrip("/")
                 for origin in env.get("CLINIC_ALLOWED_ORIGINS", "").replace(",", " ").split()
             ),
+            handoff_limit_per_minute=_count(env, "CLINIC_HANDOFF_LIMIT_PER_MINUTE", default=60),
         )
 
 
@@ -88,6 +94,15 @@ def _flag(env: Mapping[str, str], name: str, *, default: bool) -> bool:
     if value.lower() in ("0", "false", "no", "off"):
         return False
     raise ConfigurationError(f"{name}={value!r} is not a yes/no value: set it to true or false.")
+
+
+def _count(env: Mapping[str, str], name: str, *, default: int) -> int:
+    value = env.get(name, "").strip()
+    if not value:
+        return default
+    if not value.isdigit():
+        raise ConfigurationError(f"{name}={value!r} is not a whole number: set it to 0 or more.")
+    return int(value)
 
 
 def _port(value: str) -> int:

@@ -61,6 +61,12 @@ class TooMuchFeedback(Exception):
         super().__init__("This conversation has given a lot of feedback already: thank you, that is plenty")
 
 
+class ReferenceNotFound(LookupError):
+    def __init__(self, reference: str) -> None:
+        super().__init__(f"There is no request with reference {reference}")
+        self.reference = reference
+
+
 class StaffExists(ValueError):
     def __init__(self, username: str) -> None:
         super().__init__(f"There is already a staff account called {username!r}")
@@ -263,6 +269,37 @@ def purge_handoffs(db: Database, *, before: str) -> int:
     """Deletes requests created before `before` (their history, notes and keys go with them)."""
     with write_lock(db):
         return db.execute("delete from handoffs where created_at < ?", [before]).rowcount
+
+
+def conversation_of(db: Database, *, reference: str) -> Optional[str]:
+    """The id of the conversation a request came from (Rasa's sender id), if it has one."""
+    rows = list(db.query("select conversation_id from handoffs where reference = ?", [reference]))
+    if not rows:
+        raise ReferenceNotFound(reference)
+    conversation_id: Optional[str] = rows[0]["conversation_id"]
+    return conversation_id
+
+
+def forget_handoff(db: Database, *, reference: str) -> Dict[str, Any]:
+    """Deletes one request with its notes, history and keys, and the feedback given in its conversation.
+
+    Returns how many notes, history entries and pieces of feedback went with it, and the references
+    of other requests from the same conversation (they are kept).
+    """
+    with write_lock(db):
+        rows = list(db.query("select id, conversation_id from handoffs where reference = ?", [reference]))
+        if not rows:
+            raise ReferenceNotFound(reference)
+        handoff_id, conversation_id = rows[0]["id"], rows[0]["conversation_id"]
+        notes = db.table("handoff_notes").count_where("handoff_id = ?", [handoff_id])
+        history = db.table("handoff_history").count_where("handoff_id = ?", [handoff_id])
+        db.execute("delete from handoffs where id = ?", [handoff_id])
+        feedback = db.execute("delete from feedback where conversation_id = ?", [conversation_id]).rowcount
+        others = [
+            row["reference"]
+            for row in db.query("select reference from handoffs where conversation_id = ?", [conversation_id])
+        ]
+    return {"notes": notes, "history": history, "feedback": feedback, "other_requests": others}
 
 
 def all_handoffs(db: Database) -> Iterator[Dict[str, Any]]:

@@ -89,6 +89,54 @@ def running_stack(tmp_path_factory, name: str):
         log.close()
 
 
+# A patient's booking over the chat, message by message: the last "yes" sends it to staff.
+BOOKING = [
+    "I'd like to book an appointment",
+    "IMS",
+    "Jordan Lee",
+    "604 555 0142",
+    "weekday mornings",
+    "I'm new",
+    "lower back pain",
+    "yes",
+    "yes",
+]
+
+
+def say(stack, sender, message):
+    """One patient message over Rasa's REST channel; the replies, as the channel returns them."""
+    import httpx
+
+    response = httpx.post(
+        f"{stack.urls['rasa']}/webhooks/rest/webhook", json={"sender": sender, "message": message}, timeout=30
+    )
+    assert response.status_code == 200
+    return response.json()
+
+
+STAFF_ACCOUNT = ("frontdesk", "a long enough password")
+
+
+def add_staff_account(stack):
+    """A staff account made the way a clinic makes one: `clinic staff add` with the password on stdin."""
+    import os
+    import subprocess
+    import sys
+
+    import httpx
+
+    clinic = Path(sys.executable).parent / "clinic"
+    subprocess.run(
+        [str(clinic), "staff", "add", STAFF_ACCOUNT[0]],
+        input=STAFF_ACCOUNT[1] + "\n",
+        text=True,
+        check=True,
+        env={**os.environ, **stack.environment()},
+        capture_output=True,
+    )
+    return httpx.BasicAuth(*STAFF_ACCOUNT)
+
+
 # The staff API: a fresh handoff database per test, a known bot token and a staff account.
 BOT_TOKEN = "test-token-for-the-assistant-0123456789"
 
@@ -106,6 +154,7 @@ def api_settings(tmp_path):
         bot_token=BOT_TOKEN,
         session_secret_file=tmp_path / "session_secret",
         rasa_tracker_db=tmp_path / "rasa_tracker.db",
+        outbox_db=tmp_path / "outbox.db",
     )
 
 
@@ -140,3 +189,26 @@ def staff(api_settings):
     with connect(api_settings.handoffs_db) as db:
         store.add_staff(db, username="frontdesk", password_hash=hash_password("correct horse battery"))
     return ("frontdesk", "correct horse battery")
+
+
+@pytest.fixture
+def hand_over(api, bot):
+    """Hands a booking request from Jordan Lee to staff as the assistant would; `changes` override fields."""
+
+    def hand_over(**changes):
+        body = {
+            "kind": "booking",
+            "name": "Jordan Lee",
+            "contact": "604 555 0142",
+            "contact_type": "phone",
+            "therapy": "ims",
+            "preferred_time": "Friday after 3",
+            "consent": True,
+            "transcript": [{"who": "patient", "text": "I'd like to book IMS"}],
+            **changes,
+        }
+        response = api.post("/api/handoffs", json=body, headers=bot)
+        assert response.status_code == 201, response.text
+        return response.json()
+
+    return hand_over

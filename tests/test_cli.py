@@ -1,29 +1,46 @@
-"""`clinic`: staff accounts, purging old requests and conversations, and the CSV export."""
+"""`clinic`: staff accounts, purge, forget, the CSV export, backup and restore."""
 
 from __future__ import annotations
 
+import asyncio
 import csv
+import hashlib
 import io
+import json
 import os
 import sqlite3
 import subprocess
 import sys
+import time
+from contextlib import closing
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
+from actions.outbox import enqueue
 from api import store
 from api.cli import EXPORT_COLUMNS, main
 from api.db import connect
+from api.models import FeedbackCreate
 
 CLINIC = Path(sys.executable).parent / "clinic"
+DAY = 86400
+# Rasa 3.6's SQL tracker store makes its table this way.
+RASA_EVENTS = """
+create table if not exists events (
+    id INTEGER NOT NULL, sender_id VARCHAR(255) NOT NULL, type_name VARCHAR(255) NOT NULL,
+    timestamp FLOAT, intent_name VARCHAR(255), action_name VARCHAR(255), data TEXT, PRIMARY KEY (id)
+)
+"""
 
 
 @pytest.fixture
 def clinic(api_settings, monkeypatch, capsys):
-    """Runs `clinic ...` in this process against the test's database; returns (exit code, out, err)."""
+    """Runs `clinic ...` in this process against the test's databases; returns (exit code, out, err)."""
     monkeypatch.setenv("CLINIC_HANDOFFS_DB", str(api_settings.handoffs_db))
+    monkeypatch.setenv("CLINIC_RASA_TRACKER_DB", str(api_settings.rasa_tracker_db))
+    monkeypatch.setenv("CLINIC_OUTBOX_DB", str(api_settings.outbox_db))
 
     def run(*args, stdin=""):
         monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
@@ -32,21 +49,6 @@ def clinic(api_settings, monkeypatch, capsys):
         return code, out, err
 
     return run
-
-
-def hand_over(api, bot, **changes):
-    body = {
-        "kind": "booking",
-        "name": "Jordan Lee",
-        "contact": "604 555 0142",
-        "contact_type": "phone",
-        "therapy": "ims",
-        "consent": True,
-    }
-    body.update(changes)
-    response = api.post("/api/handoffs", json=body, headers=bot)
-    assert response.status_code == 201, response.text
-    return response.json()
 
 
 def backdate(settings, handoff_id, days):
@@ -127,10 +129,10 @@ def test_a_new_password_replaces_the_old_one(clinic, api, staff):
 
 
 def test_purge_deletes_old_requests_with_their_notes_and_history_and_keeps_the_rest(
-    clinic, api, api_settings, bot, staff
+    clinic, api, api_settings, hand_over, staff
 ):
-    old = hand_over(api, bot)
-    recent = hand_over(api, bot)
+    old = hand_over()
+    recent = hand_over()
     api.patch(f"/api/handoffs/{old['id']}", json={"status": "contacted", "note": "called"}, auth=staff)
     backdate(api_settings, old["id"], days=91)
     backdate(api_settings, recent["id"], days=89)
@@ -182,11 +184,9 @@ def test_purge_needs_an_age_like_90d(clinic, age):
     assert stopped.value.code == 2
 
 
-def test_export_writes_csv_with_a_header_readable_only_by_the_clinic(clinic, api, bot, tmp_path):
-    hand_over(api, bot)
-    hand_over(
-        api, bot, name='=HYPERLINK("http://evil.example")', kind="question", therapy=None, question="Hi?"
-    )
+def test_export_writes_csv_with_a_header_readable_only_by_the_clinic(clinic, hand_over, tmp_path):
+    hand_over()
+    hand_over(name='=HYPERLINK("http://evil.example")', kind="question", therapy=None, question="Hi?")
     out_file = tmp_path / "requests.csv"
 
     code, out, err = clinic("export", "--out", str(out_file))
@@ -201,8 +201,8 @@ def test_export_writes_csv_with_a_header_readable_only_by_the_clinic(clinic, api
     assert rows[1]["name"].startswith("'=")
 
 
-def test_export_to_standard_output(clinic, api, bot):
-    hand_over(api, bot)
+def test_export_to_standard_output(clinic, hand_over):
+    hand_over()
 
     code, out, err = clinic("export")
 
@@ -216,3 +216,377 @@ def test_export_of_an_empty_database_is_just_the_header(clinic):
     code, out, err = clinic("export")
 
     assert out.strip() == ",".join(EXPORT_COLUMNS)
+
+
+def rasa_events(tracker_db, *events):
+    """Adds (conversation id, event type, days ago) rows to a tracker store made the way Rasa makes it."""
+    now = time.time()
+    with closing(sqlite3.connect(tracker_db)) as conn:
+        with conn:
+            conn.execute(RASA_EVENTS)
+            conn.executemany(
+                "insert into events (sender_id, type_name, timestamp, data) values (?, ?, ?, '{}')",
+                [(sender, kind, now - days * DAY) for sender, kind, days in events],
+            )
+
+
+def events_by_conversation(tracker_db):
+    with closing(sqlite3.connect(tracker_db)) as conn:
+        return dict(conn.execute("select sender_id, count(*) from events group by sender_id").fetchall())
+
+
+def contents(path):
+    """Every row of every table of an SQLite file, by table."""
+    with closing(sqlite3.connect(path)) as conn:
+        tables = [row[0] for row in conn.execute("select name from sqlite_master where type = 'table'")]
+        return {table: conn.execute(f'select * from "{table}" order by rowid').fetchall() for table in tables}
+
+
+def rasa_tracker_store(tracker_db):
+    from rasa.core.tracker_store import SQLTrackerStore
+    from rasa.shared.core.domain import Domain
+
+    return SQLTrackerStore(Domain.empty(), dialect="sqlite", db=str(tracker_db))
+
+
+def save_conversation(tracker_db, conversation_id, *said):
+    """A conversation saved by Rasa's own SQL tracker store; returns its events as dicts."""
+    from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    events = [ActionExecuted("action_session_start"), SessionStarted(), ActionExecuted("action_listen")]
+    for text in said:
+        events += [
+            UserUttered(text, {"name": "book"}),
+            BotUttered("Thanks!"),
+            ActionExecuted("action_listen"),
+        ]
+    tracker_store = rasa_tracker_store(tracker_db)
+    try:
+        asyncio.run(tracker_store.save(DialogueStateTracker.from_events(conversation_id, events)))
+    finally:
+        tracker_store.engine.dispose()
+    return [event.as_dict() for event in events]
+
+
+def conversation(tracker_db, conversation_id):
+    """A conversation's events as Rasa reads them back."""
+    tracker_store = rasa_tracker_store(tracker_db)
+    try:
+        tracker = asyncio.run(tracker_store.retrieve_full_tracker(conversation_id))
+    finally:
+        tracker_store.engine.dispose()
+    return [event.as_dict() for event in tracker.events] if tracker else []
+
+
+@pytest.fixture
+def two_patients(api, api_settings, hand_over, staff):
+    """Jordan and Sam: each with a request and a staff note, a Rasa conversation, feedback and a queued copy."""
+    jordan = hand_over(conversation_id="conversation-jordan")
+    sam = hand_over(
+        name="Sam Patel", contact="sam@example.com", contact_type="email", conversation_id="conversation-sam"
+    )
+    api.patch(
+        f"/api/handoffs/{jordan['id']}", json={"status": "contacted", "note": "Called Jordan"}, auth=staff
+    )
+    api.patch(f"/api/handoffs/{sam['id']}", json={"note": "Emailed Sam"}, auth=staff)
+    for patient in (jordan, sam):
+        with connect(api_settings.handoffs_db) as db:
+            store.record_feedback(
+                db,
+                feedback=FeedbackCreate(
+                    topic="needle_pain", helpful=True, conversation_id=patient["conversation_id"]
+                ),
+            )
+        save_conversation(
+            api_settings.rasa_tracker_db,
+            patient["conversation_id"],
+            "I'd like to book IMS",
+            f"I'm {patient['name']}, {patient['contact']}",
+        )
+        key = enqueue(
+            {"kind": "booking", "name": patient["name"], "conversation_id": patient["conversation_id"]},
+            path=api_settings.outbox_db,
+        )
+    # Sam's request is still waiting in the outbox; Jordan's was delivered and got its reference.
+    with closing(sqlite3.connect(api_settings.outbox_db)) as outbox, outbox:
+        outbox.execute("update outbox set reference = ? where id != ?", [jordan["reference"], key])
+    return jordan, sam
+
+
+@pytest.fixture
+def running_api(api_settings, staff):
+    """A connection held open the way the running assistant holds its own: writes stay in the WAL."""
+    with closing(sqlite3.connect(api_settings.handoffs_db)) as conn:
+        conn.execute("select count(*) from handoffs").fetchall()
+        yield conn
+
+
+def databases(settings):
+    return [settings.handoffs_db, settings.rasa_tracker_db, settings.outbox_db]
+
+
+def test_a_backup_is_a_private_folder_with_a_copy_of_each_database_and_a_manifest(
+    clinic, api_settings, two_patients, tmp_path
+):
+    backups = tmp_path / "backups" / "monday"
+
+    code, out, err = clinic("backup", str(backups))
+
+    assert code == 0, err
+    assert backups.stat().st_mode & 0o777 == 0o700
+    files = sorted(backups.iterdir())
+    assert [f.name for f in files] == ["handoffs.db", "manifest.json", "outbox.db", "rasa_tracker.db"]
+    assert all(f.stat().st_mode & 0o777 == 0o600 for f in files)
+    manifest = json.loads((backups / "manifest.json").read_text())
+    assert datetime.fromisoformat(manifest["made_at"]) > datetime.now(timezone.utc) - timedelta(minutes=1)
+    for entry, source in zip(manifest["databases"], databases(api_settings), strict=True):
+        copy = backups / entry["file"]
+        assert entry["source"] == str(source.resolve())
+        assert entry["integrity_check"] == "ok"
+        assert entry["bytes"] == copy.stat().st_size
+        assert entry["sha256"] == hashlib.sha256(copy.read_bytes()).hexdigest()
+        assert contents(copy) == contents(source)
+    assert [entry["name"] for entry in manifest["databases"]] == ["handoffs", "rasa_tracker", "outbox"]
+    assert "handoffs: " in out and "integrity ok" in out
+
+
+def test_backup_while_the_assistant_writes_then_restore_brings_everything_back_exactly(
+    clinic, api, api_settings, running_api, two_patients, staff, tmp_path
+):
+    jordan, sam = two_patients
+    backups = tmp_path / "backups" / "monday"
+    as_staff_saw_them = api.get("/api/handoffs", auth=staff).json()
+    before = [contents(path) for path in databases(api_settings)]
+    jordans_conversation = conversation(api_settings.rasa_tracker_db, "conversation-jordan")
+    # The latest requests are still in the WAL, and the assistant is in the middle of a write.
+    assert Path(f"{api_settings.handoffs_db}-wal").stat().st_size > 0
+    running_api.execute("begin immediate")
+    running_api.execute("update handoffs set name = 'Half written' where id = ?", [sam["id"]])
+
+    assert clinic("backup", str(backups))[0] == 0
+
+    running_api.commit()
+    clinic("forget", jordan["reference"])
+    with closing(sqlite3.connect(api_settings.outbox_db)) as outbox, outbox:
+        outbox.execute("delete from outbox")
+    after_the_damage = [contents(path) for path in databases(api_settings)]
+
+    code, out, err = clinic("restore", str(backups))
+
+    assert code == 1
+    assert "stop the assistant first" in err and f"clinic restore {backups} --yes" in err
+    assert [contents(path) for path in databases(api_settings)] == after_the_damage
+
+    code, out, err = clinic("restore", str(backups), "--yes")
+
+    assert code == 0, err
+    assert "Restored the backup made at" in out
+    assert [contents(path) for path in databases(api_settings)] == before
+    assert api.get("/api/handoffs", auth=staff).json() == as_staff_saw_them
+    assert conversation(api_settings.rasa_tracker_db, "conversation-jordan") == jordans_conversation
+
+
+def test_backup_skips_a_database_that_is_not_there_yet(clinic, api_settings, staff, tmp_path):
+    code, out, err = clinic("backup", str(tmp_path / "backup"))
+
+    assert code == 0, err
+    assert f"outbox: no database at {api_settings.outbox_db} yet" in out
+    assert f"rasa_tracker: no database at {api_settings.rasa_tracker_db} yet" in out
+    manifest = json.loads((tmp_path / "backup" / "manifest.json").read_text())
+    assert [entry["name"] for entry in manifest["databases"]] == ["handoffs"]
+    assert not api_settings.outbox_db.exists()
+
+
+def test_backup_never_writes_into_a_folder_that_has_files_in_it(clinic, staff, tmp_path):
+    (tmp_path / "backup").mkdir()
+    (tmp_path / "backup" / "handoffs.db").write_text("last week's")
+
+    code, out, err = clinic("backup", str(tmp_path / "backup"))
+
+    assert code == 1 and "back up into a new one" in err
+    assert (tmp_path / "backup" / "handoffs.db").read_text() == "last week's"
+
+
+def test_restore_refuses_a_folder_without_a_manifest(clinic, api_settings, staff, tmp_path):
+    (tmp_path / "backup").mkdir()
+    before = contents(api_settings.handoffs_db)
+
+    code, out, err = clinic("restore", str(tmp_path / "backup"), "--yes")
+
+    assert code == 1 and "has no manifest.json" in err and "Nothing was restored" in err
+    assert contents(api_settings.handoffs_db) == before
+
+
+def damage(copy, *, keep_checksum):
+    data = bytearray(copy.read_bytes())
+    data[4096:4196] = b"\xff" * 100  # the start of the second page
+    copy.write_bytes(bytes(data))
+    if keep_checksum:  # as if the database was already damaged when it was copied
+        manifest = json.loads((copy.parent / "manifest.json").read_text())
+        manifest["databases"][0]["sha256"] = hashlib.sha256(bytes(data)).hexdigest()
+        (copy.parent / "manifest.json").write_text(json.dumps(manifest))
+
+
+@pytest.mark.parametrize(
+    "keep_checksum, why",
+    [(False, "is missing or changed since the backup was made"), (True, "fails SQLite's integrity check")],
+)
+def test_restore_refuses_a_damaged_copy_and_restores_nothing(
+    clinic, api, api_settings, staff, hand_over, tmp_path, keep_checksum, why
+):
+    hand_over()
+    clinic("backup", str(tmp_path / "backup"))
+    hand_over(name="Sam Patel")
+    damage(tmp_path / "backup" / "handoffs.db", keep_checksum=keep_checksum)
+    before = contents(api_settings.handoffs_db)
+
+    code, out, err = clinic("restore", str(tmp_path / "backup"), "--yes")
+
+    assert code == 1 and why in err and "Nothing was restored" in err
+    assert contents(api_settings.handoffs_db) == before
+
+
+def test_forget_deletes_one_patients_request_conversation_feedback_and_queued_copy(
+    clinic, api, api_settings, two_patients, staff
+):
+    jordan, sam = two_patients
+    sams_conversation = conversation(api_settings.rasa_tracker_db, "conversation-sam")
+
+    code, out, err = clinic("forget", jordan["reference"].lower())
+
+    assert code == 0, err
+    assert out.splitlines() == [
+        f"Deleted request {jordan['reference']} with its 1 note(s) and 3 history entries.",
+        "Deleted 1 piece(s) of feedback given in its conversation.",
+        f"Deleted 9 conversation event(s) from {api_settings.rasa_tracker_db}.",
+        f"Deleted 1 request(s) queued by the action server from {api_settings.outbox_db}.",
+        "Backups made before now still hold this request.",
+    ]
+    assert api.get(f"/api/handoffs/{jordan['id']}", auth=staff).status_code == 404
+    assert conversation(api_settings.rasa_tracker_db, "conversation-jordan") == []
+    with connect(api_settings.handoffs_db) as db:
+        for table in ("handoff_history", "handoff_notes"):
+            assert not db.table(table).count_where("handoff_id = ?", [jordan["id"]])
+        assert [row["conversation_id"] for row in db.query("select conversation_id from feedback")] == [
+            "conversation-sam"
+        ]
+    with closing(sqlite3.connect(api_settings.outbox_db)) as outbox:
+        payloads = [json.loads(row[0]) for row in outbox.execute("select payload from outbox")]
+    assert [payload["name"] for payload in payloads] == ["Sam Patel"]
+    # Everything of Sam's is as it was.
+    assert api.get(f"/api/handoffs/{sam['id']}", auth=staff).json()["notes"][0]["text"] == "Emailed Sam"
+    assert conversation(api_settings.rasa_tracker_db, "conversation-sam") == sams_conversation
+
+
+def test_forget_leaves_no_trace_of_the_patient_in_the_database_files(
+    clinic, api_settings, running_api, two_patients, tmp_path
+):
+    jordan, sam = two_patients
+    files = sorted(tmp_path.glob("*.db*"))
+    assert "handoffs.db-wal" in [f.name for f in files]
+    assert [f.name for f in files if b"Jordan" in f.read_bytes()]
+
+    assert clinic("forget", jordan["reference"])[0] == 0
+
+    assert not [f.name for f in files if f.exists() and b"Jordan" in f.read_bytes()]
+    assert [f.name for f in files if f.exists() and b"Sam Patel" in f.read_bytes()]
+
+
+def test_forget_an_unknown_reference_deletes_nothing(clinic, api_settings, two_patients):
+    before = [contents(path) for path in databases(api_settings)]
+
+    code, out, err = clinic("forget", "REQ-ZZZZZ")
+
+    assert code == 1
+    assert "There is no request with reference REQ-ZZZZZ" in err
+    assert [contents(path) for path in databases(api_settings)] == before
+
+
+def test_forget_names_other_requests_from_the_same_conversation_and_keeps_them(clinic, api, hand_over, staff):
+    booking = hand_over(conversation_id="conversation-jordan")
+    question = hand_over(
+        kind="question", therapy=None, question="Do you bill ICBC?", conversation_id="conversation-jordan"
+    )
+
+    code, out, err = clinic("forget", booking["reference"])
+
+    assert code == 0, err
+    assert f"Kept {question['reference']} from the same conversation: forget them too if asked." in out
+    assert api.get(f"/api/handoffs/{question['id']}", auth=staff).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "clinic_yml, days, says",
+    [
+        ("retention_days: 30\n", 30, "Keeping 30 days (retention_days in"),
+        ("name: A clinic that never said\n", 90, "Keeping 90 days, the default: set retention_days in"),
+    ],
+)
+def test_purge_without_an_age_keeps_what_clinic_yml_says(
+    clinic, api, api_settings, hand_over, staff, tmp_path, monkeypatch, clinic_yml, days, says
+):
+    (tmp_path / "clinic.yml").write_text(clinic_yml)
+    monkeypatch.setenv("CLINIC_CONFIG", str(tmp_path / "clinic.yml"))
+    old, recent = hand_over(), hand_over()
+    backdate(api_settings, old["id"], days=days + 1)
+    backdate(api_settings, recent["id"], days=days - 1)
+    rasa_events(
+        api_settings.rasa_tracker_db,
+        ("old", "session_started", days + 1),
+        ("old", "user", days + 1),
+        ("recent", "session_started", days - 1),
+        ("recent", "user", days - 1),
+    )
+
+    code, out, err = clinic("purge")
+
+    assert code == 0, err
+    assert says in out
+    assert "Deleted 1 request(s)" in out and "Deleted 2 conversation event(s)" in out
+    assert api.get(f"/api/handoffs/{old['id']}", auth=staff).status_code == 404
+    assert api.get(f"/api/handoffs/{recent['id']}", auth=staff).status_code == 200
+    assert events_by_conversation(api_settings.rasa_tracker_db) == {"recent": 2}
+
+
+def test_the_clinic_yml_we_ship_keeps_90_days(clinic):
+    code, out, err = clinic("purge")
+
+    assert code == 0, err
+    assert "Keeping 90 days (retention_days in" in out
+
+
+@pytest.mark.parametrize("value", ["ninety", "0", "-30", "1.5", "yes"])
+def test_a_retention_that_is_not_a_number_of_days_is_refused(clinic, tmp_path, monkeypatch, value):
+    (tmp_path / "clinic.yml").write_text(f"retention_days: {value}\n")
+    monkeypatch.setenv("CLINIC_CONFIG", str(tmp_path / "clinic.yml"))
+
+    code, out, err = clinic("purge")
+
+    assert code == 1
+    assert "make it a whole number of days, like 90" in err and "Nothing was deleted" in err
+
+
+def test_purge_deletes_whole_conversations_and_never_half_a_session(clinic, api_settings):
+    rasa_events(
+        api_settings.rasa_tracker_db,
+        # Over and done with: every event goes.
+        ("finished", "session_started", 100),
+        ("finished", "user", 100),
+        ("finished", "bot", 95),
+        # Came back yesterday: the old session goes, yesterday's stays.
+        ("came-back", "session_started", 100),
+        ("came-back", "user", 100),
+        ("came-back", "session_started", 1),
+        ("came-back", "user", 1),
+        # One session that started before the cut-off and is still going: it stays whole.
+        ("ongoing", "session_started", 91),
+        ("ongoing", "user", 91),
+        ("ongoing", "user", 89),
+    )
+
+    code, out, err = clinic("purge", "--older-than", "90d")
+
+    assert code == 0, err
+    assert "Deleted 5 conversation event(s)" in out
+    assert events_by_conversation(api_settings.rasa_tracker_db) == {"came-back": 2, "ongoing": 3}

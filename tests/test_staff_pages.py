@@ -12,23 +12,6 @@ from api.db import connect
 XSS = "<script>alert(1)</script>"
 
 
-def hand_over(api, bot, **changes):
-    body = {
-        "kind": "booking",
-        "name": "Jordan Lee",
-        "contact": "604 555 0142",
-        "contact_type": "phone",
-        "therapy": "ims",
-        "preferred_time": "Friday after 3",
-        "consent": True,
-        "transcript": [{"who": "patient", "text": "I'd like to book IMS"}],
-    }
-    body.update(changes)
-    response = api.post("/api/handoffs", json=body, headers=bot)
-    assert response.status_code == 201, response.text
-    return response.json()
-
-
 def log_in(api, staff, next_path="/staff"):
     username, password = staff
     return api.post(
@@ -68,8 +51,8 @@ def test_a_wrong_password_shows_the_form_again_and_starts_no_session(api, staff)
     assert api.get("/staff", follow_redirects=False).status_code == 303
 
 
-def test_logging_in_opens_the_inbox_with_the_new_request(api, bot, staff):
-    handoff = hand_over(api, bot)
+def test_logging_in_opens_the_inbox_with_the_new_request(api, hand_over, staff):
+    handoff = hand_over()
 
     response = log_in(api, staff)
     inbox = api.get("/staff")
@@ -89,11 +72,11 @@ def test_after_login_staff_go_back_where_they_were_going_but_never_off_site(api,
     assert log_in(api, staff, "//evil.example/staff").headers["location"] == "/staff"
 
 
-def test_the_inbox_shows_open_requests_first_then_newest_first(api, bot, staff):
-    oldest = hand_over(api, bot, name="Oldest Open")
-    contacted = hand_over(api, bot, name="Being Called")
-    closed = hand_over(api, bot, name="All Done")
-    newest = hand_over(api, bot, name="Newest Open")
+def test_the_inbox_shows_open_requests_first_then_newest_first(api, hand_over, staff):
+    oldest = hand_over(name="Oldest Open")
+    contacted = hand_over(name="Being Called")
+    closed = hand_over(name="All Done")
+    newest = hand_over(name="Newest Open")
     api.patch(f"/api/handoffs/{contacted['id']}", json={"status": "contacted"}, auth=staff)
     api.patch(f"/api/handoffs/{closed['id']}", json={"status": "closed"}, auth=staff)
     log_in(api, staff)
@@ -104,9 +87,9 @@ def test_the_inbox_shows_open_requests_first_then_newest_first(api, bot, staff):
     assert order == sorted(order)
 
 
-def test_the_inbox_filters_by_status_and_kind(api, bot, staff):
-    booked = hand_over(api, bot)
-    asked = hand_over(api, bot, kind="question", therapy=None, question="Do you take ICBC claims?")
+def test_the_inbox_filters_by_status_and_kind(api, hand_over, staff):
+    booked = hand_over()
+    asked = hand_over(kind="question", therapy=None, question="Do you take ICBC claims?")
     log_in(api, staff)
 
     questions = api.get("/staff?kind=question").text
@@ -117,10 +100,8 @@ def test_the_inbox_filters_by_status_and_kind(api, bot, staff):
     assert "No requests here." in closed
 
 
-def test_the_request_page_escapes_everything_the_patient_wrote(api, bot, staff):
+def test_the_request_page_escapes_everything_the_patient_wrote(api, hand_over, staff):
     handoff = hand_over(
-        api,
-        bot,
         name=XSS,
         preferred_time=XSS,
         reason=XSS,
@@ -135,8 +116,8 @@ def test_the_request_page_escapes_everything_the_patient_wrote(api, bot, staff):
     assert "<b>hi</b>" not in api.get(f"/staff/handoffs/{handoff['id']}").text
 
 
-def test_the_request_page_shows_contact_fields_transcript_and_history(api, bot, staff):
-    handoff = hand_over(api, bot, reason="Sore neck", new_patient=False)
+def test_the_request_page_shows_contact_fields_transcript_and_history(api, hand_over, staff):
+    handoff = hand_over(reason="Sore neck", new_patient=False)
     log_in(api, staff)
 
     page = api.get(f"/staff/handoffs/{handoff['id']}").text
@@ -147,8 +128,8 @@ def test_the_request_page_shows_contact_fields_transcript_and_history(api, bot, 
     assert "assistant" in page and "handed this over" in page
 
 
-def test_staff_change_the_status_and_add_a_note_with_the_form(api, bot, staff):
-    handoff = hand_over(api, bot)
+def test_staff_change_the_status_and_add_a_note_with_the_form(api, hand_over, staff):
+    handoff = hand_over()
     log_in(api, staff)
     page = api.get(f"/staff/handoffs/{handoff['id']}")
     assert '<label for="status">Status</label>' in page.text and '<label for="note">Note</label>' in page.text
@@ -174,8 +155,8 @@ def test_staff_change_the_status_and_add_a_note_with_the_form(api, bot, staff):
     ]
 
 
-def test_the_form_offers_only_the_allowed_next_statuses(api, bot, staff):
-    handoff = hand_over(api, bot)
+def test_the_form_offers_only_the_allowed_next_statuses(api, hand_over, staff):
+    handoff = hand_over()
     log_in(api, staff)
 
     page = api.get(f"/staff/handoffs/{handoff['id']}").text
@@ -184,8 +165,8 @@ def test_the_form_offers_only_the_allowed_next_statuses(api, bot, staff):
     assert '<option value="booked">' not in page
 
 
-def test_a_refused_status_change_is_explained_and_changes_nothing(api, bot, staff):
-    handoff = hand_over(api, bot)
+def test_a_refused_status_change_is_explained_and_changes_nothing(api, hand_over, staff):
+    handoff = hand_over()
     log_in(api, staff)
     page = api.get(f"/staff/handoffs/{handoff['id']}")
 
@@ -195,8 +176,8 @@ def test_a_refused_status_change_is_explained_and_changes_nothing(api, bot, staf
     assert api.get(f"/api/handoffs/{handoff['id']}", auth=staff).json()["status"] == "new"
 
 
-def test_a_form_without_the_session_token_changes_nothing(api, bot, staff):
-    handoff = hand_over(api, bot)
+def test_a_form_without_the_session_token_changes_nothing(api, hand_over, staff):
+    handoff = hand_over()
     log_in(api, staff)
 
     after = api.post(f"/staff/handoffs/{handoff['id']}", data={"csrf": "forged", "status": "closed"})
