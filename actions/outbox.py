@@ -35,6 +35,7 @@ def _db(path: Path) -> sqlite_utils.Database:
     path.parent.mkdir(parents=True, exist_ok=True)
     db = sqlite_utils.Database(path)
     db.execute("pragma journal_mode=wal")
+    db.execute("pragma secure_delete=on")  # overwritten details are zeroed, not left in free pages
     if "outbox" not in db.table_names():
         db["outbox"].create(
             {
@@ -97,9 +98,17 @@ def deliver(key: str, api: ApiSettings, path: Optional[Path] = None) -> Optional
             "handoff %s refused by the API (%s); kept in the outbox for a person to look at", key, error
         )
         return None
+    # Staff have it now: keep only the reference, not the patient's details.
     db["outbox"].update(
-        key, {"delivered_at": time.time(), "reference": result["reference"], "attempts": row["attempts"] + 1}
+        key,
+        {
+            "delivered_at": time.time(),
+            "reference": result["reference"],
+            "attempts": row["attempts"] + 1,
+            "payload": "",
+        },
     )
+    db.execute("pragma wal_checkpoint(truncate)")  # and not in the write-ahead log either
     log.info("handoff %s delivered as %s", key, result["reference"])
     return result["reference"]
 
@@ -113,6 +122,16 @@ def due(path: Optional[Path] = None) -> List[str]:
         select="id",
     )
     return [row["id"] for row in rows]
+
+
+def retry_now(path: Optional[Path] = None) -> int:
+    """Make every waiting request due now (a restart is a good moment to try); returns how many."""
+    db = _db(path or outbox_path())
+    with db.conn:
+        cursor = db.execute(
+            "update outbox set next_attempt_at = ? where delivered_at is null and failed = 0", [time.time()]
+        )
+    return cursor.rowcount
 
 
 def pending(path: Optional[Path] = None) -> int:

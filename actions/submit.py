@@ -57,6 +57,21 @@ def transcript(tracker: Tracker) -> List[Dict[str, str]]:
     return turns[-TRANSCRIPT_TURNS:]
 
 
+def plain(value: Any) -> Any:
+    """The request as text the API accepts: no NUL characters, no broken Unicode (lone surrogates).
+
+    A patient can paste either into the chat; the API refuses them (422), and a refused request would
+    wait in the outbox for a person instead of reaching staff. Nothing else is changed.
+    """
+    if isinstance(value, str):
+        return value.replace("\x00", "").encode("utf-8", "ignore").decode("utf-8")
+    if isinstance(value, list):
+        return [plain(item) for item in value]
+    if isinstance(value, dict):
+        return {key: plain(item) for key, item in value.items()}
+    return value
+
+
 def when_staff_reply(now: datetime) -> str:
     clinic = load_clinic(settings().clinic_config)
     reopens = desk_reopens(now, clinic)
@@ -93,16 +108,18 @@ class SubmitAction(Action, ABC):
         if specific is None:
             say(dispatcher, "stopped", topic)
             return cleared()
-        request = {
-            "kind": self.kind,
-            "name": tracker.get_slot("name"),
-            "contact": tracker.get_slot("contact"),
-            "contact_type": tracker.get_slot("contact_type"),
-            "consent": True,
-            "conversation_id": tracker.sender_id,
-            "transcript": transcript(tracker),
-            **specific,
-        }
+        request = plain(
+            {
+                "kind": self.kind,
+                "name": tracker.get_slot("name"),
+                "contact": tracker.get_slot("contact"),
+                "contact_type": tracker.get_slot("contact_type"),
+                "consent": True,
+                "conversation_id": tracker.sender_id,
+                "transcript": transcript(tracker),
+                **specific,
+            }
+        )
         key = outbox.enqueue(request)
         outbox.start_worker()
         reference = outbox.deliver(key, ApiSettings.from_env())

@@ -30,6 +30,7 @@ from rasa.core.channels.rest import RestInput
 from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 from sanic import Blueprint
 
+from api.throttle import SlidingWindow
 from bot import rasa_fixes
 
 rasa_fixes.apply()  # Rasa imports our channels before serving: the right moment, once per process
@@ -37,33 +38,97 @@ rasa_fixes.apply()  # Rasa imports our channels before serving: the right moment
 logger = logging.getLogger(__name__)
 # A patient's message longer than this is cut, and the patient told so, before Rasa reads it.
 MAX_MESSAGE_CHARS = 2000
+# A person types a few messages a minute; more than this from one sender is a script or a stuck client.
+CHAT_LIMIT_PER_MINUTE = 30
+BROKEN_TEXT = "Sorry, something went wrong on my side. Please call the clinic."
 CONTENT = Path(__file__).resolve().parents[1] / "content"
 # A session id the widget made (uuid hex) or any similar opaque id; a message id it made per message.
 SESSION_ID = re.compile(r"[A-Za-z0-9_-]{8,64}")
 MESSAGE_ID = re.compile(r"[A-Za-z0-9_-]{8,64}")
 
 
-@lru_cache(maxsize=8)
 def notice(key: str) -> Dict[str, Any]:
     """A reply from content/replies.yml that the channel itself gives (no Rasa turn needed)."""
-    path = Path(os.environ.get("CLINIC_CONTENT_DIR", CONTENT)) / "replies.yml"
-    spec = yaml.safe_load(path.read_text(encoding="utf-8"))["replies"][key]
-    return {"text": " ".join(spec["text"].split()), "custom": {"topic": spec["topic"]}}
+    try:
+        from actions.clinic import fill, load_clinic, placeholders
+        from actions.settings import settings
+
+        spec = _replies(Path(os.environ.get("CLINIC_CONTENT_DIR", CONTENT)) / "replies.yml")[key]
+        text = fill(spec["text"], placeholders(load_clinic(settings().clinic_config)))
+        return {"text": " ".join(text.split()), "custom": {"topic": spec["topic"]}}
+    except Exception:  # the content is what failed: a fixed sentence rather than silence
+        logger.exception("The channel's reply %r could not be read from the content", key)
+        return {"text": BROKEN_TEXT, "custom": {"topic": "out_of_scope"}}
+
+
+@lru_cache(maxsize=2)
+def _replies(path: Path) -> Dict[str, Any]:
+    replies: Dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))["replies"]
+    return replies
+
+
+def chat_limit() -> SlidingWindow:
+    """Messages per sender per minute (CLINIC_CHAT_LIMIT_PER_MINUTE, default 30; 0 turns it off)."""
+    global _chat_limit
+    if _chat_limit is None:
+        per_minute = os.environ.get("CLINIC_CHAT_LIMIT_PER_MINUTE", "").strip()
+        if per_minute and not per_minute.isdigit():
+            logger.error(
+                "CLINIC_CHAT_LIMIT_PER_MINUTE=%r is not a whole number: using %d",
+                per_minute,
+                CHAT_LIMIT_PER_MINUTE,
+            )
+        limit = int(per_minute) if per_minute.isdigit() else CHAT_LIMIT_PER_MINUTE
+        _chat_limit = SlidingWindow(limit, 60.0)
+    return _chat_limit
+
+
+_chat_limit: Optional[SlidingWindow] = None
 
 
 async def take(message: UserMessage, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Any:
-    """Hand a patient's message to Rasa, answering an empty one here and cutting a very long one."""
+    """Hand a patient's message to Rasa; answer here what Rasa should not or could not.
+
+    An empty message and one over the sender's rate limit are answered without Rasa; a very long one
+    is cut (and the patient told so); and if Rasa fails or says nothing (the action server is down,
+    say), the patient is told something went wrong and given the clinic's phone instead of silence.
+    """
+    output = message.output_channel
     text = message.text or ""
     if not text.strip():
-        await message.output_channel.send_response(message.sender_id, notice("empty_message"))
+        await output.send_response(message.sender_id, notice("empty_message"))
+        return None
+    if not chat_limit().take(message.sender_id):
+        logger.warning("A sender went over the chat rate limit; their message was not read")
+        await output.send_response(message.sender_id, notice("slow_down"))
         return None
     if len(text) > MAX_MESSAGE_CHARS:
         message.text = text[:MAX_MESSAGE_CHARS]
-        await message.output_channel.send_response(message.sender_id, notice("message_cut"))
-    return await on_new_message(message)
+        await output.send_response(message.sender_id, notice("message_cut"))
+    replies_before = getattr(output, "replies", None)
+    try:
+        result = await on_new_message(message)
+    except Exception:
+        # Logged without the message: Rasa's own handler would log the patient's text.
+        logger.exception("Rasa failed to handle a message")
+        await output.send_response(message.sender_id, notice("broken"))
+        return None
+    if replies_before is not None and output.replies == replies_before:
+        logger.error("Rasa gave no reply to a message (is the action server up?)")
+        await output.send_response(message.sender_id, notice("broken"))
+    return result
 
 
-class WholeReplyCollector(CollectingOutputChannel):
+class CountingReplies:
+    """Counts the replies sent for one message, so `take` can tell silence from an answer."""
+
+    replies = 0
+
+    def count_reply(self) -> None:
+        self.replies += 1
+
+
+class WholeReplyCollector(CountingReplies, CollectingOutputChannel):
     """Collects replies into the list the REST handler returns, one message per reply."""
 
     def __init__(self, messages: List[Dict[str, Any]]) -> None:
@@ -78,6 +143,7 @@ class WholeReplyCollector(CollectingOutputChannel):
             attachment=message.get("attachment"),
             custom=message.get("custom"),
         )
+        self.count_reply()
         await self._persist_message(whole)
 
 
@@ -98,7 +164,7 @@ class ClinicRestInput(RestInput):
         return super().blueprint(whole_replies)
 
 
-class WholeReplySocketIOOutput(SocketIOOutput):
+class WholeReplySocketIOOutput(CountingReplies, SocketIOOutput):
     """Emits each reply as one `bot_uttered`: text, quick replies and `custom` together."""
 
     async def send_response(self, recipient_id: str, message: Dict[str, Any]) -> None:
@@ -110,6 +176,7 @@ class WholeReplySocketIOOutput(SocketIOOutput):
                 {"content_type": "text", "title": button["title"], "payload": button["payload"]}
                 for button in buttons
             ]
+        self.count_reply()
         await self._send_message(recipient_id, whole)
 
 

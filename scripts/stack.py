@@ -57,10 +57,17 @@ class Stack:
     var_dir: Path = ROOT / "var"
     model: Path = ROOT / "models" / "clinic.tar.gz"
     log: IO[str] = sys.stdout
+    # Rasa serves the chat channels to patients' browsers; the API and the action server are for this
+    # machine (behind the clinic's web server) unless a multi-host setup says otherwise.
     rasa_interface: str = os.environ.get("RASA_INTERFACE", "0.0.0.0")
+    api_host: str = os.environ.get("CLINIC_API_HOST", "127.0.0.1")
     processes: Dict[str, subprocess.Popen] = field(default_factory=dict)
     bot_token: str = field(
         default_factory=lambda: os.environ.get("CLINIC_BOT_TOKEN") or secrets.token_urlsafe(32)
+    )
+    # Rasa's key to the action server: from the environment, or new for this run.
+    action_token: str = field(
+        default_factory=lambda: os.environ.get("CLINIC_ACTION_TOKEN") or secrets.token_urlsafe(32)
     )
 
     @property
@@ -78,12 +85,18 @@ class Stack:
         return origins or [self.urls["api"]]
 
     def _endpoints(self) -> Path:
-        """Rasa's endpoints for these ports: the action server and the SQLite tracker store."""
+        """Rasa's endpoints for these ports: the action server (and its secret), the tracker store."""
         path = self.var_dir / "endpoints.yml"
-        path.write_text(
+        draft = path.with_name(".endpoints.yml")
+        # It holds the action server's secret: readable by this account only.
+        draft.touch(mode=0o600)
+        draft.chmod(0o600)
+        draft.write_text(
             f'action_endpoint:\n  url: "{self.urls["actions"]}/webhook"\n'
+            f'  headers:\n    Authorization: "Bearer {self.action_token}"\n'
             f'tracker_store:\n  type: SQL\n  dialect: "sqlite"\n  db: "{self.var_dir / "rasa_tracker.db"}"\n'
         )
+        draft.replace(path)
         return path
 
     def commands(self) -> Dict[str, List[str]]:
@@ -107,9 +120,7 @@ class Stack:
             "actions": [
                 str(BIN / "python"),
                 "-m",
-                "rasa_sdk",
-                "--actions",
-                "actions",
+                "actions.server",
                 "--port",
                 str(self.ports.actions),
             ],
@@ -117,7 +128,7 @@ class Stack:
                 str(BIN / "uvicorn"),
                 "api.main:app",
                 "--host",
-                "127.0.0.1",
+                self.api_host,
                 "--port",
                 str(self.ports.api),
                 "--ws",
@@ -136,7 +147,7 @@ class Stack:
             "CLINIC_HANDOFFS_DB": str(self.var_dir / "handoffs.db"),
             "CLINIC_RASA_TRACKER_DB": str(self.var_dir / "rasa_tracker.db"),
             "CLINIC_SESSION_SECRET_FILE": str(self.var_dir / "session_secret"),
-            "SANIC_HOST": "127.0.0.1",  # the action server is for Rasa only
+            "CLINIC_ACTION_TOKEN": self.action_token,
             "RASA_URL": self.urls["rasa"],
             "ACTION_SERVER_URL": self.urls["actions"],
             "CLINIC_KNOWLEDGE_DB": str(self.var_dir / "knowledge.db"),
@@ -193,6 +204,13 @@ class Stack:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"not ready after {timeout:.0f}s: {', '.join(waiting)}")
             time.sleep(0.5)
+
+    def kill(self, name: str) -> None:
+        """Kill one process at once (SIGKILL), as a crash or a pulled plug would."""
+        process = self.processes[name]
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
 
     def stop(self, name: Optional[str] = None) -> None:
         """Stop one process, or all of them: SIGTERM, then SIGKILL after 10 s."""

@@ -140,3 +140,18 @@ def test_without_consent_nothing_is_submitted():
     dispatcher = CollectingDispatcher()
     asyncio.run(ActionSubmitBooking().run(dispatcher, tracker("no", consent=False), DOMAIN))
     assert "nothing was saved" in dispatcher.messages[0]["text"]
+
+
+def test_characters_the_api_would_refuse_are_dropped_from_a_request_not_the_request():
+    from actions.submit import plain
+
+    pasted = {
+        "name": "Jo\x00rdan",
+        "transcript": [{"who": "patient", "text": "pain \ud800here"}],
+        "consent": True,
+    }
+    assert plain(pasted) == {
+        "name": "Jordan",
+        "transcript": [{"who": "patient", "text": "pain here"}],
+        "consent": True,
+    }

@@ -10,7 +10,7 @@ import pytest
 
 from actions.knowledge import knowledge_base
 from actions.settings import PROJECT, Settings
-from tests.conftest import FAQ_TOPICS, running_stack
+from tests.conftest import FAQ_TOPICS, running_stack, say
 
 pytestmark = pytest.mark.e2e
 
@@ -53,14 +53,6 @@ def stack(tmp_path_factory):
 def kb(tmp_path_factory):
     db = tmp_path_factory.mktemp("kb") / "knowledge.db"
     return knowledge_base(Settings(PROJECT / "clinic.yml", PROJECT / "content", db))
-
-
-def say(stack, sender, message):
-    response = httpx.post(
-        f"{stack.urls['rasa']}/webhooks/rest/webhook", json={"sender": sender, "message": message}, timeout=30
-    )
-    assert response.status_code == 200
-    return response.json()
 
 
 def test_the_question_table_covers_every_topic():
@@ -217,7 +209,80 @@ def test_a_question_in_another_language_gets_the_phone_number(stack, message):
     assert "only answer in English" in reply["text"] and "604-555-0100" in reply["text"]
 
 
-@pytest.mark.parametrize("message", ["😀😀😀", "<script>alert(1)</script>", "'; DROP TABLE events; --"])
+MEDICAL_REPORT = """MRI LUMBAR SPINE WITHOUT CONTRAST
+Clinical history: low back pain radiating to left leg x 6 weeks.
+Findings: L4-L5 broad-based disc bulge with mild bilateral foraminal narrowing. L5-S1 small central
+protrusion contacting the traversing S1 nerve root. Conus terminates at L1. No fracture.
+Impression: 1. Mild degenerative disc disease L4-S1. 2. Clinical correlation recommended."""
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "😀😀😀",
+        "<script>alert(1)</script>",
+        "'; DROP TABLE events; --",
+        "\x00\x07\x1b[31mhello\x1b[0m\u200b",  # control characters, an escape sequence, zero-width space
+        "مرحبا does IMS hurt? שלום",  # right-to-left and mixed scripts
+        "\u202edoes ims hurt",  # a right-to-left override
+        MEDICAL_REPORT,
+    ],
+)
 def test_odd_input_gets_an_answer_and_the_assistant_stays_usable(stack, message):
     assert say(stack, "odd", message)[0]["custom"]["topic"]
     assert say(stack, "odd", "does dry needling hurt?")[0]["custom"]["topic"] == "needle_pain"
+
+
+def listening_addresses(port):
+    """The local addresses a TCP port listens on, read from the kernel's table (IPv4 and IPv6)."""
+    found = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(table) as lines:
+            for line in list(lines)[1:]:
+                local, state = line.split()[1], line.split()[3]
+                address, hex_port = local.split(":")
+                if state == "0A" and int(hex_port, 16) == port:  # 0A: LISTEN
+                    found.add(address)
+    return found
+
+
+def test_only_rasa_listens_beyond_this_machine(stack):
+    loopback = "0100007F"  # 127.0.0.1, as the kernel writes it
+    assert listening_addresses(stack.ports.actions) == {loopback}
+    assert listening_addresses(stack.ports.api) == {loopback}
+
+
+@pytest.mark.parametrize("path", ["/status", "/model/parse", "/conversations/someone/tracker", "/version"])
+def test_rasas_http_api_is_off(stack, path):
+    assert httpx.get(f"{stack.urls['rasa']}{path}").status_code == 404
+
+
+def test_the_action_server_answers_only_with_rasas_secret(stack):
+    call = {"next_action": "action_reply", "sender_id": "x", "tracker": {"sender_id": "x"}, "domain": {}}
+    webhook = f"{stack.urls['actions']}/webhook"
+    assert httpx.post(webhook, json=call).status_code == 401
+    assert httpx.post(webhook, json=call, headers={"Authorization": "Bearer guess"}).status_code == 401
+    assert httpx.get(f"{stack.urls['actions']}/actions").status_code == 401
+    assert httpx.get(f"{stack.urls['actions']}/health").status_code == 200
+    assert oct((stack.var_dir / "endpoints.yml").stat().st_mode & 0o777) == "0o600"
+
+
+def test_a_sender_typing_faster_than_a_person_is_asked_to_slow_down(stack):
+    replies = [say(stack, "flood", "hi")[0]["text"] for _ in range(31)]
+    assert "faster than I can read" not in " ".join(replies[:30])
+    assert "faster than I can read" in replies[30]
+    assert say(stack, "someone-else", "hi")[0]["custom"]["topic"] == "greet"
+
+
+def test_with_the_action_server_down_the_patient_gets_the_phone_then_answers_again(stack, kb):
+    say(stack, "during-outage", "does dry needling hurt?")
+    stack.stop("actions")
+    try:
+        [reply] = say(stack, "during-outage", "how many sessions will i need")
+        assert "something went wrong" in reply["text"] and "604-555-0100" in reply["text"]
+    finally:
+        stack.start("actions")
+        stack.wait_until_ready(timeout=60)
+    [answer] = say(stack, "during-outage", "how many sessions will i need")
+    assert answer["custom"]["topic"] == "session_count"
+    assert answer["text"] == kb.answer("session_count").text

@@ -3,30 +3,17 @@ even when the API is down while the patient submits."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
+import tempfile
 import time
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.conftest import running_stack
+from actions.settings import PROJECT
+from tests.conftest import BOOKING, STAFF_ACCOUNT, add_staff_account, running_stack, say
 
 pytestmark = pytest.mark.e2e
-STAFF = ("frontdesk", "a long enough password")
-BOOKING = [
-    "I'd like to book an appointment",
-    "IMS",
-    "Jordan Lee",
-    "604 555 0142",
-    "weekday mornings",
-    "I'm new",
-    "lower back pain",
-    "yes",
-    "yes",
-]
 
 
 @pytest.fixture(scope="module")
@@ -36,25 +23,7 @@ def stack(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def staff(stack):
-    """A staff account made the way a clinic makes one: `clinic staff add` with the password on stdin."""
-    clinic = Path(sys.executable).parent / "clinic"
-    subprocess.run(
-        [str(clinic), "staff", "add", STAFF[0]],
-        input=STAFF[1] + "\n",
-        text=True,
-        check=True,
-        env={**os.environ, **stack.environment()},
-        capture_output=True,
-    )
-    return httpx.BasicAuth(*STAFF)
-
-
-def say(stack, sender, message):
-    response = httpx.post(
-        f"{stack.urls['rasa']}/webhooks/rest/webhook", json={"sender": sender, "message": message}, timeout=30
-    )
-    assert response.status_code == 200
-    return response.json()
+    return add_staff_account(stack)
 
 
 def handoffs(stack, staff, **params):
@@ -86,7 +55,8 @@ def test_a_booking_typed_over_rest_reaches_staff_once_with_its_reference(stack, 
     assert any(turn["text"] == "lower back pain" for turn in request["transcript"])
     with httpx.Client(base_url=stack.urls["api"], timeout=10, follow_redirects=True) as browser:
         login = browser.post(
-            "/staff/login", data={"username": STAFF[0], "password": STAFF[1], "next": "/staff"}
+            "/staff/login",
+            data={"username": STAFF_ACCOUNT[0], "password": STAFF_ACCOUNT[1], "next": "/staff"},
         )
         assert login.status_code == 200 and reference in login.text  # followed to the inbox
 
@@ -130,9 +100,49 @@ def test_stop_ends_a_booking_and_nothing_is_sent(stack, staff):
     assert for_conversation(stack, staff, "stopper") == []
 
 
-def test_no_patient_details_reach_any_log(stack, staff):
-    for message in BOOKING:
-        say(stack, "log-check", message)
-    log = (stack.var_dir / "stack.log").read_text()
-    assert "Jordan" not in log and "604 555 0142" not in log and "+16045550142" not in log
-    assert "sam@example.com" not in log and "lower back pain" not in log
+# A made-up patient whose details must end up in the databases that need them and nowhere else.
+CANARY = {
+    "name": "Quillon Zebedee",
+    "phone": "604 555 0199",
+    "email": "quillon.zebedee@example.org",
+    "reason": "canary wrist ache",
+    "question": "Does my canary plan cover IMS?",
+}
+# In every form the assistant might write them: as typed, normalised, and the bare digits.
+TRACES = [*CANARY.values(), "Quillon", "Zebedee", "+16045550199", "6045550199", "5550199"]
+MUST_HOLD = ("handoffs.db", "rasa_tracker.db")  # staff's requests; Rasa's conversations
+SKIPPED = {".git", ".venv", "node_modules", "__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache"}
+
+
+def files_written_since(folder: Path, moment: float):
+    for path in folder.rglob("*"):
+        if SKIPPED.intersection(path.parts) or not path.is_file() or path.is_symlink():
+            continue
+        if path.stat().st_mtime >= moment and path.stat().st_size < 50_000_000:
+            yield path
+
+
+def test_a_canary_patients_details_stay_in_the_databases_that_need_them(stack, staff):
+    started = time.time() - 1
+    booking = [BOOKING[0], "acupuncture", CANARY["name"], CANARY["phone"], *BOOKING[4:6], CANARY["reason"]]
+    for message in [*booking, "yes", "yes"]:
+        say(stack, "canary-booking", message)
+    say(stack, "canary-question", "can i talk to a person")
+    for message in [CANARY["question"], CANARY["name"], CANARY["email"], "yes"]:
+        say(stack, "canary-question", message)
+    requests = [h for h in handoffs(stack, staff, per_page=100) if h["name"] == CANARY["name"]]
+    assert len(requests) == 2  # both reached staff, so the canary is where it should be
+    for request in requests:  # staff read them, which must not log them either
+        httpx.get(f"{stack.urls['api']}/api/handoffs/{request['id']}", auth=staff).raise_for_status()
+    time.sleep(2)  # let the processes flush their logs
+
+    searched, found = set(), []
+    for folder in {stack.var_dir, PROJECT, Path(tempfile.gettempdir())}:
+        for path in files_written_since(folder, started):
+            if path.name.startswith(MUST_HOLD) and path.parent == stack.var_dir:
+                continue
+            searched.add(path.name)
+            content = path.read_bytes()
+            found += [f"{path}: {trace}" for trace in TRACES if trace.encode() in content]
+    assert {"stack.log", "outbox.db"} <= searched  # the processes' logs and the action server's queue
+    assert found == []
