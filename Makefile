@@ -18,10 +18,10 @@ TRAINING_DATA := $(shell find data -name '*.yml')
 NODE_MODULES := node_modules/.package-lock.json
 SOCKET_IO := api/static/vendor/socket.io.min.js
 
-.PHONY: help run test train eval lint format spacy knowledge widget clean
+.PHONY: help run test test-resilience train eval lint format spacy knowledge widget clean
 
 help: ## List the verbs
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
 $(INSTALLED): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.10 is needed: install it (e.g. 'pyenv install 3.10') or run 'make PYTHON=/path/to/python3.10'"; exit 1; }
@@ -63,6 +63,9 @@ run: $(MODEL) $(SOCKET_IO) ## Start Rasa (5005), the action server (5055) and th
 test: $(MODEL) $(SOCKET_IO) ## Validate the data and run every test, the end-to-end ones included
 	$(BIN)/rasa data validate --fail-on-warnings --quiet
 	$(PY) -m pytest
+
+test-resilience: $(MODEL) ## Only the fault and load tests (crashes, restarts, 200 conversations at once)
+	$(PY) -m pytest -m resilience
 
 eval: $(MODEL) ## Score the model on the held-out questions; writes docs/evaluation.md
 	$(PY) -m scripts.evaluate

@@ -1,0 +1,183 @@
+"""Faults and load against the real processes: nothing lost, nothing sent twice, nothing out of order.
+
+Processes are killed (SIGKILL, as a crash would) and restarted; requests are counted through the
+staff API; conversations are read back from Rasa's tracker store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+import pytest
+
+from tests.conftest import BOOKING, add_staff_account, running_stack, say
+
+pytestmark = [pytest.mark.e2e, pytest.mark.resilience]
+
+# The questions each simulated patient asks in turn, and the topic each answer must carry.
+QUESTIONS = [
+    ("does dry needling hurt?", "needle_pain"),
+    ("how many sessions will i need", "session_count"),
+    ("how much does a session cost", "cost_insurance"),
+    ("is acupuncture safe? any side effects", "needle_safety"),
+    ("what's acupuncture", "acu_what_is"),
+    ("how long do the needles stay in", "session_what_to_expect"),
+]
+CONCURRENT_PATIENTS = 200
+LOAD_SECONDS = 45
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    yield from running_stack(tmp_path_factory, "resilience-stack")
+
+
+@pytest.fixture(scope="module")
+def staff(stack):
+    return add_staff_account(stack)
+
+
+def book(stack, sender, *, messages=BOOKING):
+    for message in messages:
+        replies = say(stack, sender, message)
+    return replies
+
+
+def requests_by_conversation(stack, staff) -> Counter:
+    counts: Counter = Counter()
+    page = 1
+    while True:
+        response = httpx.get(
+            f"{stack.urls['api']}/api/handoffs", params={"page": page, "per_page": 100}, auth=staff
+        )
+        items = response.json()["items"]
+        counts.update(item["conversation_id"] for item in items)
+        if len(items) < 100:
+            return counts
+        page += 1
+
+
+def waiting_in_outbox(stack) -> int:
+    with sqlite3.connect(stack.var_dir / "outbox.db") as db:
+        return db.execute("select count(*) from outbox where delivered_at is null").fetchone()[0]
+
+
+def wait_until(condition, timeout=90.0):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(1)
+
+
+def test_every_request_arrives_once_through_api_crashes_and_an_action_server_restart(stack, staff):
+    patients = [f"fault-{n}" for n in range(12)]
+    for sender in patients[:3]:  # the API up
+        assert "reference" in book(stack, sender)[-1]["text"]
+
+    for sender in patients[3:7]:  # confirmed at the moment the API crashes
+        book(stack, sender, messages=BOOKING[:-1])
+    with ThreadPoolExecutor(4) as pool:
+        confirmations = [pool.submit(say, stack, sender, "yes") for sender in patients[3:7]]
+        time.sleep(0.05)
+        stack.kill("api")
+        replies = [future.result()[-1] for future in confirmations]
+    assert all(reply["custom"]["topic"] == "booking" for reply in replies)
+
+    for sender in patients[7:10]:  # the API down: they wait in the action server's outbox
+        assert book(stack, sender)[-1]["custom"].get("saved") is True
+    assert waiting_in_outbox(stack) >= 3
+
+    stack.kill("actions")  # crashes with requests waiting; the API comes back; then the action server
+    stack.start("api")
+    stack.start("actions")
+    stack.wait_until_ready(timeout=90)
+    wait_until(lambda: waiting_in_outbox(stack) == 0)
+
+    for sender in patients[10:]:  # and business as usual
+        assert "reference" in book(stack, sender)[-1]["text"]
+    time.sleep(3)  # a duplicate delivery would land now
+    counts = requests_by_conversation(stack, staff)
+    assert {sender: counts[sender] for sender in patients} == {sender: 1 for sender in patients}
+
+
+def test_the_whole_stack_stopped_and_started_keeps_everything(stack, staff):
+    say(stack, "keeper-faq", "does dry needling hurt?")
+    rating = {"conversation_id": "keeper-faq", "topic": "needle_pain", "helpful": False}
+    assert httpx.post(f"{stack.urls['api']}/api/feedback", json=rating).status_code == 201
+    reference = book(stack, "keeper-booked")[-1]["custom"]["reference"]
+    book(stack, "keeper-halfway", messages=BOOKING[:3])  # told the assistant their name; asked for contact
+
+    stack.stop()
+    stack.start()
+    stack.wait_until_ready(timeout=120)
+
+    [reply] = say(stack, "keeper-halfway", BOOKING[3])
+    assert reply["custom"] == {"topic": "booking", "asks": "preferred_time"}  # the form carried on
+    listed = httpx.get(f"{stack.urls['api']}/api/handoffs", params={"per_page": 100}, auth=staff).json()
+    assert [item["reference"] for item in listed["items"] if item["conversation_id"] == "keeper-booked"] == [
+        reference
+    ]
+    with sqlite3.connect(stack.var_dir / "handoffs.db") as db:
+        assert (
+            db.execute("select count(*) from feedback where conversation_id = 'keeper-faq'").fetchone()[0]
+            == 1
+        )
+    assert [text for text, _ in conversation(stack, "keeper-faq")][:1] == ["does dry needling hurt?"]
+
+
+def conversation(stack, sender):
+    """(patient's text, topic of the answer that followed) for each turn, from Rasa's tracker store."""
+    with sqlite3.connect(stack.var_dir / "rasa_tracker.db") as db:
+        rows = db.execute(
+            "select type_name, data from events where sender_id = ? and type_name in ('user', 'bot') order by id",
+            [sender],
+        ).fetchall()
+    turns = []
+    for kind, data in rows:
+        event = json.loads(data)
+        if kind == "user":
+            turns.append([event["text"], None])
+        elif turns and turns[-1][1] is None:
+            turns[-1][1] = ((event.get("data") or {}).get("custom") or {}).get("topic")
+    return [tuple(turn) for turn in turns]
+
+
+async def patient(client, url, sender, start, until):
+    """Asks QUESTIONS in turn (from `start`) until `until`; returns what it asked, in order."""
+    asked = []
+    while time.monotonic() < until:
+        question, topic = QUESTIONS[(start + len(asked)) % len(QUESTIONS)]
+        response = await client.post(url, json={"sender": sender, "message": question})
+        assert response.status_code == 200, response.text
+        assert [reply["custom"]["topic"] for reply in response.json()] == [topic], (sender, question)
+        asked.append((question, topic))
+    return asked
+
+
+def test_two_hundred_conversations_at_once_lose_nothing_and_keep_their_order(stack):
+    url = f"{stack.urls['rasa']}/webhooks/rest/webhook"
+    senders = [f"crowd-{n:03d}" for n in range(CONCURRENT_PATIENTS)]
+
+    async def crowd():
+        limits = httpx.Limits(max_connections=CONCURRENT_PATIENTS)
+        async with httpx.AsyncClient(timeout=120, limits=limits) as client:
+            until = time.monotonic() + LOAD_SECONDS
+            return await asyncio.gather(
+                *(patient(client, url, sender, n, until) for n, sender in enumerate(senders))
+            )
+
+    started = time.monotonic()
+    asked = dict(zip(senders, asyncio.run(crowd()), strict=True))
+    messages = sum(len(turns) for turns in asked.values())
+    print(
+        f"{len(senders)} conversations, {messages} messages in {time.monotonic() - started:.0f} s, no errors"
+    )
+    assert all(asked.values())  # every patient got at least one answer
+    for sender in senders:
+        assert conversation(stack, sender) == asked[sender]
