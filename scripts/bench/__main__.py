@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime
+import os
 import random
 import sys
 import tempfile
@@ -145,6 +146,8 @@ def run(plan: Plan, report: Path, command: str) -> Results:
         work = Path(tmp)
         topics, offered = knowledge(work)
         bare = BareRasa(log=log)  # the first run on a machine trains the floor here, once
+        # Simulated patients with no pauses type faster than any person: rate limits would be measured.
+        os.environ.update(CLINIC_CHAT_LIMIT_PER_MINUTE="0", CLINIC_HANDOFF_LIMIT_PER_MINUTE="0")
         stack = Stack(ports=Ports.free(), var_dir=work / "var", log=log, rasa_interface="127.0.0.1")
         try:
             if plan.floor_starts_early:
