@@ -357,3 +357,46 @@ def test_axe_finds_no_serious_problems_on_the_staff_pages(new_page, stack, staff
     assert serious_violations(page) == []
     page.goto("/staff/feedback")
     assert serious_violations(page) == []
+
+
+# Real payloads, each of which would set window.__xss if the browser ran it.
+XSS_PAYLOADS = [
+    "<script>window.__xss=1</script>",
+    '<img src=x onerror="window.__xss=1">',
+    "<svg onload=window.__xss=1>",
+    '"><script>window.__xss=1</script>',
+    "' onmouseover='window.__xss=1' x='",
+    '<iframe srcdoc="<script>parent.__xss=1</script>"></iframe>',
+    '<a href="javascript:window.__xss=1">call me</a>',
+    "{{ 7 * 7 }} ${7*7}",
+]
+
+
+def test_patient_text_never_runs_as_script_on_the_staff_pages(new_page, stack, staff_account):
+    created = httpx.post(
+        f"{stack.urls['api']}/api/handoffs",
+        json={
+            "kind": "question",
+            "name": XSS_PAYLOADS[1][:100],
+            "contact": "xss@example.com",
+            "contact_type": "email",
+            "question": " ".join(XSS_PAYLOADS),
+            "consent": True,
+            "transcript": [{"who": "patient", "text": payload} for payload in XSS_PAYLOADS],
+        },
+        headers={"Authorization": f"Bearer {stack.bot_token}"},
+        timeout=10,
+    )
+    assert created.status_code == 201, created.text
+    page = new_page(bypass_csp=True)  # escaping alone must hold, without the CSP's second line
+    dialogs = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    log_in(page, staff_account)
+    page.goto(f"/staff/handoffs/{created.json()['id']}")
+    page.get_by_role("heading", name="Update").wait_for()
+    page.mouse.move(200, 300)
+    page.wait_for_timeout(500)
+    assert page.evaluate("() => window.__xss") is None and dialogs == []
+    for payload in XSS_PAYLOADS:
+        assert page.get_by_text(payload, exact=False).count() >= 1  # shown as the text it is
+    assert page.locator("main script, main img, main svg, main iframe").count() == 0
