@@ -56,6 +56,9 @@ def test_clinic_terms_are_found_with_their_canonical_id(nlp, text, label, canoni
         ("passed out in the car park and cut my chin", "faint_injury"),
         ("lost control of my bladder and my legs are numb", "cauda_equina"),
         ("i took a whole bottle of pills", "overdose"),
+        ("im going to swallow all my sleeping pills tonight", "overdose"),
+        ("my daughter is having a seizure", "seizure"),
+        ("he's convulsing on the floor", "seizure"),
         ("no fever but chest pain", "chest_pain"),
     ],
 )
@@ -79,6 +82,10 @@ def test_red_flags_are_found(nlp, text, flag):
         "i passed my exam and hit the gym",
         "a bit sore after acupuncture, is that normal",
         "would my physio miss me if i switched clinics",
+        "is acupuncture safe if i have seizures",
+        "i had a seizure last year, can i still get ims",
+        "my wife is having a baby in june, is acupuncture ok in pregnancy",
+        "should i take all my meds before my appointment",
     ],
 )
 def test_look_alikes_and_negations_are_not_red_flags(nlp, text):
