@@ -187,6 +187,16 @@ def test_the_socketio_channel_refuses_pages_of_other_sites(stack, origin, accept
     assert answer.startswith("40" if accepted else "44"), answer
 
 
+@pytest.mark.parametrize("allowed", [True, False])
+def test_rasas_rest_channel_shares_answers_only_with_the_clinic_site(stack, allowed):
+    origin = stack.allowed_origins[0] if allowed else "https://elsewhere.example"
+    preflight = httpx.options(
+        f"{stack.urls['rasa']}/webhooks/rest/webhook",
+        headers={"Origin": origin, "Access-Control-Request-Method": "POST"},
+    )
+    assert preflight.headers.get("access-control-allow-origin") == (origin if allowed else None)
+
+
 @pytest.mark.parametrize("message", ["", "   ", "\n\t"])
 def test_an_empty_message_gets_a_clear_answer(stack, message):
     [reply] = say(stack, "empty", message)

@@ -8,10 +8,15 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sqlite3
+import subprocess
+import sys
+import threading
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import httpx
 import pytest
@@ -172,8 +177,22 @@ def test_two_hundred_conversations_at_once_lose_nothing_and_keep_their_order(sta
                 *(patient(client, url, sender, n, until) for n, sender in enumerate(senders))
             )
 
+    backup = stack.var_dir.parent / "backup-under-load"
+    made = {}
+
+    def back_up():  # `clinic backup` while the crowd writes to every database
+        made["run"] = subprocess.run(
+            [str(Path(sys.executable).parent / "clinic"), "backup", str(backup)],
+            env={**os.environ, **stack.environment()},
+            capture_output=True,
+            text=True,
+        )
+
+    timer = threading.Timer(LOAD_SECONDS / 2, back_up)
+    timer.start()
     started = time.monotonic()
     asked = dict(zip(senders, asyncio.run(crowd()), strict=True))
+    timer.join()
     messages = sum(len(turns) for turns in asked.values())
     print(
         f"{len(senders)} conversations, {messages} messages in {time.monotonic() - started:.0f} s, no errors"
@@ -181,3 +200,10 @@ def test_two_hundred_conversations_at_once_lose_nothing_and_keep_their_order(sta
     assert all(asked.values())  # every patient got at least one answer
     for sender in senders:
         assert conversation(stack, sender) == asked[sender]
+
+    assert made["run"].returncode == 0, made["run"].stderr
+    manifest = json.loads((backup / "manifest.json").read_text())
+    assert {entry["integrity_check"] for entry in manifest["databases"]} == {"ok"}
+    with sqlite3.connect(backup / "rasa_tracker.db") as copy:
+        copied = copy.execute("select count(distinct sender_id) from events where sender_id like 'crowd-%'")
+        assert copied.fetchone()[0] > 0  # the conversations going on at that moment
