@@ -71,7 +71,7 @@ eval: $(MODEL) ## Score the model on the held-out questions; writes docs/evaluat
 	$(PY) -m scripts.evaluate
 
 .PHONY: bench
-bench: $(MODEL) ## Measure latency, accuracy and cost; writes docs/benchmarks.md (QUICK=1: under 3 minutes)
+bench: $(MODEL) ## Measure latency, accuracy and cost; writes docs/benchmarks.md (QUICK=1: under 3 minutes, to build/bench/quick/)
 	$(PY) -m scripts.bench $(if $(QUICK),--quick)
 
 lint: $(INSTALLED) ## ruff and mypy

@@ -20,6 +20,8 @@ from scripts.bench.report import BARE_NAME, OUR_NAME, Results, render
 from scripts.stack import ROOT, Ports, Stack
 
 REPORT = ROOT / "docs" / "benchmarks.md"
+# A quick run is for everyday comparisons: it must not replace the committed full report.
+QUICK_REPORT = ROOT / "build" / "bench" / "quick" / "benchmarks.md"
 MODEL = ROOT / "models" / "clinic.tar.gz"
 START_TIMEOUT = 240.0
 
@@ -256,13 +258,18 @@ def main() -> None:
         "--quick", action="store_true", help="under 3 minutes: shorter, fewer levels, no growth"
     )
     parser.add_argument(
-        "--report", type=Path, default=REPORT, help="where to write the report (plots go beside it)"
+        "--report",
+        type=Path,
+        help=f"where to write the report, plots beside it (default {REPORT.relative_to(ROOT)}, "
+        f"or {QUICK_REPORT.relative_to(ROOT)} with --quick)",
     )
     args = parser.parse_args()
+    default = QUICK_REPORT if args.quick else REPORT
+    report = (args.report or default).resolve()
     command = "make bench QUICK=1" if args.quick else "make bench"
-    if args.report.resolve() != REPORT:
+    if report != default:
         command = f"python -m scripts.bench{' --quick' if args.quick else ''} --report {args.report}"
-    run(QUICK if args.quick else FULL, args.report.resolve(), command)
+    run(QUICK if args.quick else FULL, report, command)
 
 
 if __name__ == "__main__":

@@ -661,7 +661,7 @@ def render(results: Results, report: Path) -> str:
         "make bench QUICK=1    # under 3 minutes: shorter windows, fewer levels, no growth",
         "```",
         "",
-        "Both write this file and its plots (`python -m scripts.bench --report PATH` writes elsewhere).",
+        "The full run writes docs/benchmarks.md and its plots; the quick one writes build/bench/quick/benchmarks.md, so it never replaces the committed report (`--report PATH` writes elsewhere).",
         "The first run on a machine also trains the floor assistant once (about 1.5 minutes) into `build/bench/`.",
         "",
     ]
