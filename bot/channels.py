@@ -108,9 +108,11 @@ async def take(message: UserMessage, on_new_message: Callable[[UserMessage], Awa
     replies_before = getattr(output, "replies", None)
     try:
         result = await on_new_message(message)
-    except Exception:
-        # Logged without the message: Rasa's own handler would log the patient's text.
-        logger.exception("Rasa failed to handle a message")
+    except Exception as error:
+        # Without the message or the error's text, which can quote it (Rasa's own handler would log
+        # the patient's text); the traceback only at debug level.
+        logger.error("Rasa failed to handle a message: %s", type(error).__name__)
+        logger.debug("Rasa's failure", exc_info=True)
         await output.send_response(message.sender_id, notice("broken"))
         return None
     if replies_before is not None and output.replies == replies_before:
