@@ -111,9 +111,10 @@ class ValidateBookingForm(ClinicFormValidation):
         if not text or len(text) > 200:
             return self.reject("preferred_time", dispatcher, tracker)
         read = details.normalise_time(text)
-        return self.accepted(
-            "preferred_time", f"{text} ({read})" if read and read.lower() != text.lower() else text
-        )
+        both = f"{text} ({read})"
+        # What we read is only added when it fits the request's 200 characters (the API refuses more).
+        fits = read and read.lower() != text.lower() and len(both) <= 200
+        return self.accepted("preferred_time", both if fits else text)
 
     def validate_new_patient(self, value: Any, dispatcher, tracker, domain) -> Dict[str, Any]:
         text = str(value).lower()

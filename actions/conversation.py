@@ -16,7 +16,7 @@ from actions.settings import settings
 
 MISSES_SLOT = "misses"
 MISSES_BEFORE_STAFF_OFFER = 2
-BROKEN_TEXT = "Sorry, something went wrong on my side. Please call the clinic."
+BROKEN_TEXT = "Sorry, something went wrong on my side. Please call the clinic. In an emergency, call 911 now."
 
 log = logging.getLogger(__name__)
 

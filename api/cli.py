@@ -40,6 +40,7 @@ from api.conversations import (
     forget_queued_request,
     has_table,
     purge_conversations,
+    purge_outbox,
 )
 from api.db import connect
 from api.settings import ConfigurationError, Settings
@@ -154,6 +155,13 @@ def purge(db: Database, args: argparse.Namespace) -> str:
             "events",
             "conversation event(s)",
             lambda conn: purge_conversations(conn, before=cutoff.timestamp()),
+        ),
+        _delete_in(
+            args.settings.outbox_db,
+            "outbox",
+            "outbox",
+            "delivered or refused request(s)",
+            lambda conn: purge_outbox(conn, before=cutoff.timestamp()),
         ),
     ]
     return "\n".join(lines)

@@ -59,7 +59,22 @@ def forget_queued_request(conn: sqlite3.Connection, *, reference: str, conversat
     """Deletes the outbox rows of a request, found by its reference or its conversation; returns how many."""
     return int(
         conn.execute(
-            "delete from outbox where reference = ? or json_extract(payload, '$.conversation_id') = ?",
+            # A delivered request's payload is blanked (not JSON any more): only its reference is left.
+            "delete from outbox where reference = ? "
+            "or (json_valid(payload) and json_extract(payload, '$.conversation_id') = ?)",
             [reference, conversation_id],
+        ).rowcount
+    )
+
+
+def purge_outbox(conn: sqlite3.Connection, *, before: float) -> int:
+    """Deletes outbox rows finished before `before`: delivered, or refused by the API and kept for a
+    person to look at (with the patient's details). Requests still waiting are kept: they are not sent yet.
+    """
+    return int(
+        conn.execute(
+            "delete from outbox where (delivered_at is not null or failed = 1) "
+            "and coalesce(delivered_at, next_attempt_at) < ?",
+            [before],
         ).rowcount
     )

@@ -90,13 +90,12 @@ def require_staff(
 ) -> str:
     """A staff member, by HTTP Basic; returns the username. The assistant's token reads nothing."""
     if basic is not None:
-        locked = logins.locked_for(basic.username)
+        locked = logins.attempt(basic.username)
         if locked:
             raise too_many(locked_out(locked), locked)
         if authenticate_staff(db, username=basic.username, password=basic.password):
             logins.succeeded(basic.username)
             return basic.username
-        logins.failed(basic.username)
     token = _credentials(request, "bearer")
     if token is not None and is_bot_token(token, settings.bot_token):
         raise HTTPException(

@@ -19,6 +19,7 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 LOCKOUT_SECONDS = 15 * 60
 FAILED_LOGINS_PER_ACCOUNT = 5  # then that account is locked for LOCKOUT_SECONDS
 FAILED_LOGINS_PER_CLIENT = 20  # one address trying many accounts
+LOGIN_KEYS = 100_000
 
 
 @dataclass(frozen=True)
@@ -32,8 +33,11 @@ class Limits:
 def limits_for(settings: Settings) -> Limits:
     return Limits(
         handoffs=SlidingWindow(settings.handoff_limit_per_minute, 60.0),
-        failed_logins_by_account=SlidingWindow(FAILED_LOGINS_PER_ACCOUNT, LOCKOUT_SECONDS),
-        failed_logins_by_client=SlidingWindow(FAILED_LOGINS_PER_CLIENT, LOCKOUT_SECONDS),
+        # Room for many accounts and addresses, so a flood of made-up names cannot push a locked one out.
+        failed_logins_by_account=SlidingWindow(
+            FAILED_LOGINS_PER_ACCOUNT, LOCKOUT_SECONDS, max_keys=LOGIN_KEYS
+        ),
+        failed_logins_by_client=SlidingWindow(FAILED_LOGINS_PER_CLIENT, LOCKOUT_SECONDS, max_keys=LOGIN_KEYS),
     )
 
 
@@ -46,25 +50,27 @@ def too_many(detail: str, retry_after: int) -> HTTPException:
 
 
 class Logins:
-    """Failed staff logins, by account and by client; either over its limit locks further tries out."""
+    """Staff logins, by account and by client: every try counts until it turns out right, so tries made
+    at the same moment cannot all slip past the limit while their passwords are being checked."""
 
     def __init__(self, limits: Limits, request: Request) -> None:
         self.limits = limits
         self.client = client_of(request)
 
-    def locked_for(self, username: str) -> int:
-        """Seconds until `username` may try again from this client (0: now)."""
-        return max(
-            self.limits.failed_logins_by_account.retry_after(username.lower()),
-            self.limits.failed_logins_by_client.retry_after(self.client),
-        )
-
-    def failed(self, username: str) -> None:
-        self.limits.failed_logins_by_account.add(username.lower())
-        self.limits.failed_logins_by_client.add(self.client)
+    def attempt(self, username: str) -> int:
+        """Counts a try; returns 0 when it may go ahead, else the seconds until the lock-out ends."""
+        account, client = self.limits.failed_logins_by_account, self.limits.failed_logins_by_client
+        if not account.take(username.lower()):
+            return account.retry_after(username.lower())
+        if not client.take(self.client):
+            account.give_back(username.lower())
+            return client.retry_after(self.client)
+        return 0
 
     def succeeded(self, username: str) -> None:
+        """A right password: the account's earlier mistakes are forgiven, and this try is not one."""
         self.limits.failed_logins_by_account.forget(username.lower())
+        self.limits.failed_logins_by_client.give_back(self.client)
 
 
 def locked_out(seconds: int) -> str:

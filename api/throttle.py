@@ -34,9 +34,14 @@ class SlidingWindow:
         self._events: OrderedDict[Hashable, Deque[float]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def _recent(self, key: Hashable) -> Deque[float]:
+    def _recent(self, key: Hashable, *, counting: bool = True) -> Deque[float]:
+        """The key's events in the window. Only counting makes a key remembered (and most recent), so
+        looking keys up can never push out the ones that hold events."""
+        if not counting and key not in self._events:
+            return deque()
         events = self._events.setdefault(key, deque())
-        self._events.move_to_end(key)
+        if counting:
+            self._events.move_to_end(key)
         horizon = self.clock() - self.seconds
         while events and events[0] <= horizon:
             events.popleft()
@@ -49,7 +54,7 @@ class SlidingWindow:
         if not self.limit:
             return False
         with self._lock:
-            return len(self._recent(key)) >= self.limit
+            return len(self._recent(key, counting=False)) >= self.limit
 
     def add(self, key: Hashable) -> None:
         """Count one event for `key` (a failed login, say), whether or not the limit is reached."""
@@ -74,10 +79,17 @@ class SlidingWindow:
         if not self.limit:
             return 0
         with self._lock:
-            events = self._recent(key)
+            events = self._recent(key, counting=False)
             if len(events) < self.limit:
                 return 0
             return max(1, math.ceil(events[-self.limit] + self.seconds - self.clock()))
+
+    def give_back(self, key: Hashable) -> None:
+        """Uncount the key's latest event (one that turned out not to count, a right password say)."""
+        with self._lock:
+            events = self._events.get(key)
+            if events:
+                events.pop()
 
     def forget(self, key: Hashable) -> None:
         with self._lock:

@@ -40,7 +40,7 @@ logger = logging.getLogger(__name__)
 MAX_MESSAGE_CHARS = 2000
 # A person types a few messages a minute; more than this from one sender is a script or a stuck client.
 CHAT_LIMIT_PER_MINUTE = 30
-BROKEN_TEXT = "Sorry, something went wrong on my side. Please call the clinic."
+BROKEN_TEXT = "Sorry, something went wrong on my side. Please call the clinic. In an emergency, call 911 now."
 CONTENT = Path(__file__).resolve().parents[1] / "content"
 # A session id the widget made (uuid hex) or any similar opaque id; a message id it made per message.
 SESSION_ID = re.compile(r"[A-Za-z0-9_-]{8,64}")

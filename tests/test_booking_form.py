@@ -155,3 +155,9 @@ def test_characters_the_api_would_refuse_are_dropped_from_a_request_not_the_requ
         "transcript": [{"who": "patient", "text": "pain here"}],
         "consent": True,
     }
+
+
+def test_a_long_preferred_time_still_fits_the_request():
+    said = ("tuesday at 3pm " + "or really any afternoon that suits the physio, " * 5)[:199]
+    slots, _ = validate(tracker(said, requested="preferred_time"))
+    assert slots["preferred_time"].startswith("tuesday at 3pm") and len(slots["preferred_time"]) <= 200

@@ -308,9 +308,13 @@ def two_patients(api, api_settings, hand_over, staff):
             {"kind": "booking", "name": patient["name"], "conversation_id": patient["conversation_id"]},
             path=api_settings.outbox_db,
         )
-    # Sam's request is still waiting in the outbox; Jordan's was delivered and got its reference.
+    # Sam's request is still waiting in the outbox; Jordan's was delivered: as `deliver` leaves it, with
+    # its reference and a blanked payload.
     with closing(sqlite3.connect(api_settings.outbox_db)) as outbox, outbox:
-        outbox.execute("update outbox set reference = ? where id != ?", [jordan["reference"], key])
+        outbox.execute(
+            "update outbox set reference = ?, payload = '', delivered_at = 1 where id != ?",
+            [jordan["reference"], key],
+        )
     return jordan, sam
 
 
@@ -590,3 +594,40 @@ def test_purge_deletes_whole_conversations_and_never_half_a_session(clinic, api_
     assert code == 0, err
     assert "Deleted 5 conversation event(s)" in out
     assert events_by_conversation(api_settings.rasa_tracker_db) == {"came-back": 2, "ongoing": 3}
+
+
+def test_forget_finds_a_queued_request_among_delivered_ones_whose_details_are_blanked(tmp_path):
+    from api.conversations import erasing, forget_queued_request
+
+    outbox = tmp_path / "outbox.db"
+    for conversation in ("delivered-1", "delivered-2", "waiting"):
+        enqueue({"kind": "booking", "name": "Sam", "conversation_id": conversation}, path=outbox)
+    with closing(sqlite3.connect(outbox)) as db, db:  # as `deliver` leaves the first two
+        db.execute(
+            "update outbox set reference = 'REQ-' || substr(id, 1, 5), payload = '', delivered_at = 1 "
+            "where json_extract(payload, '$.conversation_id') like 'delivered-%'"
+        )
+
+    with erasing(outbox) as conn:
+        assert forget_queued_request(conn, reference="REQ-NONE0", conversation_id="waiting") == 1
+    with closing(sqlite3.connect(outbox)) as db:
+        assert db.execute("select count(*) from outbox").fetchone()[0] == 2
+
+
+def test_purge_deletes_old_finished_outbox_rows_and_keeps_waiting_ones(tmp_path):
+    from api.conversations import erasing, purge_outbox
+
+    outbox = tmp_path / "outbox.db"
+    keys = {
+        name: enqueue({"kind": "booking", "name": "Sam"}, path=outbox)
+        for name in ("sent", "refused", "waiting")
+    }
+    with closing(sqlite3.connect(outbox)) as db, db:
+        db.execute("update outbox set next_attempt_at = 1000")  # long ago
+        db.execute("update outbox set delivered_at = 1000, payload = '' where id = ?", [keys["sent"]])
+        db.execute("update outbox set failed = 1 where id = ?", [keys["refused"]])
+
+    with erasing(outbox) as conn:
+        assert purge_outbox(conn, before=2000) == 2
+    with closing(sqlite3.connect(outbox)) as db:
+        assert [row[0] for row in db.execute("select id from outbox")] == [keys["waiting"]]

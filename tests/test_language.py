@@ -59,6 +59,8 @@ def test_clinic_terms_are_found_with_their_canonical_id(nlp, text, label, canoni
         ("im going to swallow all my sleeping pills tonight", "overdose"),
         ("my daughter is having a seizure", "seizure"),
         ("he's convulsing on the floor", "seizure"),
+        ("my husband is having seizures", "seizure"),
+        ("I took all my sleeping pills", "overdose"),
         ("no fever but chest pain", "chest_pain"),
     ],
 )
@@ -86,6 +88,10 @@ def test_red_flags_are_found(nlp, text, flag):
         "i had a seizure last year, can i still get ims",
         "my wife is having a baby in june, is acupuncture ok in pregnancy",
         "should i take all my meds before my appointment",
+        "can i take all of my meds at the same time as acupuncture",
+        "my shoulder keeps seizing up when i lift my arm",
+        "i have epilepsy, what if i end up having a seizure on the table",
+        "my toddler is having a fit about the needles",
     ],
 )
 def test_look_alikes_and_negations_are_not_red_flags(nlp, text):

@@ -52,3 +52,19 @@ def test_only_the_most_recent_keys_are_remembered():
         window.take(key)
     assert window.take("a")  # forgotten, so it starts afresh
     assert not window.take("c")
+
+
+def test_looking_keys_up_never_pushes_out_a_key_that_holds_events():
+    window = SlidingWindow(1, 900, max_keys=2)
+    window.add("frontdesk")
+    for n in range(100):  # a flood of made-up usernames, looked up
+        assert window.retry_after(f"guess{n}") == 0 and not window.full(f"guess{n}")
+    assert window.full("frontdesk")
+
+
+def test_an_event_can_be_given_back():
+    window = SlidingWindow(2, 60)
+    window.take("office")
+    window.take("office")
+    window.give_back("office")
+    assert window.take("office") and not window.take("office")

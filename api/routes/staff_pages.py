@@ -70,7 +70,7 @@ def log_in(
     next: Annotated[str, Form()] = "/staff",
 ) -> Response:
     """Checks the password and starts a session; a wrong one shows the form again, and too many lock out."""
-    locked = logins.locked_for(username)
+    locked = logins.attempt(username)
     if locked:
         log.warning("Staff login refused: locked out after failed logins")
         context = {"next": _safe_next(next), "error": locked_out(locked), "username": username}
@@ -79,7 +79,6 @@ def log_in(
     stored = store.staff_password_hash(db, username=username)
     if not valid or stored is None:
         log.info("Staff login refused")
-        logins.failed(username)
         context = {"next": _safe_next(next), "error": "Wrong username or password.", "username": username}
         return _page(request, "login.html", context, status_code=401)
     logins.succeeded(username)
