@@ -76,8 +76,9 @@ def build(config: Settings) -> Path:
     fresh = config.knowledge_db.with_suffix(".building")
     fresh.unlink(missing_ok=True)
     db = sqlite_utils.Database(fresh)
-    db["answers"].insert_all(rows, pk="id")
-    db["answers"].enable_fts(["title", "question", "answer"], tokenize="porter")
+    answers = db.table("answers")
+    answers.insert_all(rows, pk="id")
+    answers.enable_fts(["title", "question", "answer"], tokenize="porter")
     db.close()
     os.replace(fresh, config.knowledge_db)
     return config.knowledge_db

@@ -8,6 +8,7 @@ get the same headers without the content policy.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import List, Tuple
 from urllib.parse import urlsplit
 
@@ -22,6 +23,7 @@ REFERENCE_PAGES = ("/docs", "/redoc")
 PRIVATE_PREFIXES = ("/staff", "/api/handoffs")
 
 
+@lru_cache(maxsize=8)
 def content_policy(settings: Settings) -> str:
     rasa = urlsplit(settings.public_rasa_url)
     socket = rasa._replace(scheme="wss" if rasa.scheme == "https" else "ws").geturl()

@@ -49,20 +49,6 @@ class SlidingWindow:
             self._events.popitem(last=False)
         return events
 
-    def full(self, key: Hashable) -> bool:
-        """Whether one more event for `key` would go over the limit (nothing is counted)."""
-        if not self.limit:
-            return False
-        with self._lock:
-            return len(self._recent(key, counting=False)) >= self.limit
-
-    def add(self, key: Hashable) -> None:
-        """Count one event for `key` (a failed login, say), whether or not the limit is reached."""
-        if not self.limit:
-            return
-        with self._lock:
-            self._recent(key).append(self.clock())
-
     def take(self, key: Hashable) -> bool:
         """Count one event and say whether it was within the limit; an event over it is not counted."""
         if not self.limit:

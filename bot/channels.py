@@ -30,6 +30,7 @@ from rasa.core.channels.rest import RestInput
 from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 from sanic import Blueprint
 
+from actions.conversation import BROKEN_TEXT
 from api.throttle import SlidingWindow
 from bot import rasa_fixes
 
@@ -40,7 +41,6 @@ logger = logging.getLogger(__name__)
 MAX_MESSAGE_CHARS = 2000
 # A person types a few messages a minute; more than this from one sender is a script or a stuck client.
 CHAT_LIMIT_PER_MINUTE = 30
-BROKEN_TEXT = "Sorry, something went wrong on my side. Please call the clinic. In an emergency, call 911 now."
 CONTENT = Path(__file__).resolve().parents[1] / "content"
 # A session id the widget made (uuid hex) or any similar opaque id; a message id it made per message.
 SESSION_ID = re.compile(r"[A-Za-z0-9_-]{8,64}")
@@ -67,23 +67,17 @@ def _replies(path: Path) -> Dict[str, Any]:
     return replies
 
 
+@lru_cache(maxsize=1)
 def chat_limit() -> SlidingWindow:
     """Messages per sender per minute (CLINIC_CHAT_LIMIT_PER_MINUTE, default 30; 0 turns it off)."""
-    global _chat_limit
-    if _chat_limit is None:
-        per_minute = os.environ.get("CLINIC_CHAT_LIMIT_PER_MINUTE", "").strip()
-        if per_minute and not per_minute.isdigit():
-            logger.error(
-                "CLINIC_CHAT_LIMIT_PER_MINUTE=%r is not a whole number: using %d",
-                per_minute,
-                CHAT_LIMIT_PER_MINUTE,
-            )
-        limit = int(per_minute) if per_minute.isdigit() else CHAT_LIMIT_PER_MINUTE
-        _chat_limit = SlidingWindow(limit, 60.0)
-    return _chat_limit
-
-
-_chat_limit: Optional[SlidingWindow] = None
+    per_minute = os.environ.get("CLINIC_CHAT_LIMIT_PER_MINUTE", "").strip()
+    if per_minute and not per_minute.isdigit():
+        logger.error(
+            "CLINIC_CHAT_LIMIT_PER_MINUTE=%r is not a whole number: using %d",
+            per_minute,
+            CHAT_LIMIT_PER_MINUTE,
+        )
+    return SlidingWindow(int(per_minute) if per_minute.isdigit() else CHAT_LIMIT_PER_MINUTE, 60.0)
 
 
 async def take(message: UserMessage, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Any:

@@ -30,14 +30,12 @@ def test_keys_are_counted_apart():
     assert not window.take("one")
 
 
-def test_counting_failures_without_taking_and_forgetting_them():
+def test_a_forgotten_key_starts_afresh():
     window = SlidingWindow(2, 900)
-    window.add("frontdesk")
-    assert not window.full("frontdesk")
-    window.add("frontdesk")
-    assert window.full("frontdesk") and window.retry_after("frontdesk") == 900
+    assert window.take("frontdesk") and window.take("frontdesk")
+    assert not window.take("frontdesk") and window.retry_after("frontdesk") == 900
     window.forget("frontdesk")
-    assert not window.full("frontdesk")
+    assert window.take("frontdesk")
 
 
 def test_zero_means_no_limit():
@@ -56,10 +54,10 @@ def test_only_the_most_recent_keys_are_remembered():
 
 def test_looking_keys_up_never_pushes_out_a_key_that_holds_events():
     window = SlidingWindow(1, 900, max_keys=2)
-    window.add("frontdesk")
+    window.take("frontdesk")
     for n in range(100):  # a flood of made-up usernames, looked up
-        assert window.retry_after(f"guess{n}") == 0 and not window.full(f"guess{n}")
-    assert window.full("frontdesk")
+        assert window.retry_after(f"guess{n}") == 0
+    assert window.retry_after("frontdesk") == 900 and not window.take("frontdesk")
 
 
 def test_an_event_can_be_given_back():
