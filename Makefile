@@ -60,7 +60,8 @@ train: $(MODEL) ## Train the assistant if its data or configuration changed
 run: $(MODEL) $(SOCKET_IO) ## Start Rasa (5005), the action server (5055) and the web app (8000)
 	$(PY) -m scripts.stack
 
-test: $(MODEL) $(SOCKET_IO) ## Validate the data and run every test, the end-to-end ones included
+test: $(MODEL) $(SOCKET_IO) ## Check who imports whom, validate the data and run every test, end to end included
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/rasa data validate --fail-on-warnings --quiet
 	$(PY) -m pytest
 
@@ -74,7 +75,8 @@ eval: $(MODEL) ## Score the model on the held-out questions; writes docs/evaluat
 bench: $(MODEL) ## Measure latency, accuracy and cost; writes docs/benchmarks.md (QUICK=1: under 3 minutes, to build/bench/quick/)
 	$(PY) -m scripts.bench $(if $(QUICK),--quick)
 
-lint: $(INSTALLED) ## ruff and mypy
+lint: $(INSTALLED) ## ruff, mypy and the import contracts (lint-imports)
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy

@@ -17,30 +17,25 @@ from actions.forms import (
     latest_intent,
     latest_text,
 )
+from actions.settings import settings
 from actions.submit import SubmitAction
+from clinic.content import therapies
+from clinic.facts import fill
 
 FORM = "booking_form"
 SLOTS = ["therapy", "name", "contact", "preferred_time", "new_patient", "reason", "consent", "confirm"]
 EDITABLE = ["therapy", "name", "contact", "preferred_time", "new_patient", "reason"]
-THERAPY_NAMES = {
-    "ims": "IMS",
-    "acupuncture": "acupuncture",
-    "assessment": "an assessment",
-    "not_sure": "not sure yet",
-}
 
 
 def summary(tracker: Tracker) -> str:
-    """The request in the patient's words, for the confirmation question."""
-    parts = [
-        f"{THERAPY_NAMES.get(tracker.get_slot('therapy'), tracker.get_slot('therapy'))}",
-        f"for {tracker.get_slot('name')}",
-        f"contact {tracker.get_slot('contact')}",
-        f"preferred time: {tracker.get_slot('preferred_time')}",
-        "new patient" if tracker.get_slot("new_patient") == "new" else "returning patient",
-    ]
-    if tracker.get_slot("reason"):
-        parts.append(f"reason: {tracker.get_slot('reason')}")
+    """The request in the patient's words, for the confirmation question (content/booking.yml's summary)."""
+    phrases = form_content()["spec"]["summary"]
+    slots = {slot: str(tracker.get_slot(slot) or "") for slot in EDITABLE}
+    slots["therapy"] = therapies(settings().files).in_summary(tracker.get_slot("therapy"))
+    parts = [fill(phrases[slot], slots) for slot in ("therapy", "name", "contact", "preferred_time")]
+    parts.append(phrases["new_patient"]["new" if slots["new_patient"] == "new" else "returning"])
+    if slots["reason"]:
+        parts.append(fill(phrases["reason"], slots))
     return "; ".join(parts)
 
 
@@ -63,7 +58,7 @@ class ValidateBookingForm(ClinicFormValidation):
     # --- extraction: what this message says for each slot --------------------------------------
 
     async def extract_therapy(self, dispatcher, tracker, domain) -> Dict[str, Any]:
-        found = details.parse_therapy(latest_text(tracker), entity(tracker, "therapy"))
+        found = read_therapy(latest_text(tracker), entity(tracker, "therapy"))
         if tracker.get_slot("therapy") is None and found and latest_intent(tracker) == "request_booking":
             return {"therapy": found}
         return {"therapy": latest_text(tracker)} if self.requested(tracker, "therapy") else {}
@@ -103,7 +98,7 @@ class ValidateBookingForm(ClinicFormValidation):
     # --- validation: is the answer usable? ----------------------------------------------------
 
     def validate_therapy(self, value: Any, dispatcher, tracker, domain) -> Dict[str, Any]:
-        therapy = details.parse_therapy(str(value), entity(tracker, "therapy"))
+        therapy = read_therapy(str(value), entity(tracker, "therapy"))
         return self.accepted("therapy", therapy) if therapy else self.reject("therapy", dispatcher, tracker)
 
     def validate_preferred_time(self, value: Any, dispatcher, tracker, domain) -> Dict[str, Any]:
@@ -120,10 +115,9 @@ class ValidateBookingForm(ClinicFormValidation):
         text = str(value).lower()
         if text in ("new", "returning"):
             return self.accepted("new_patient", text)
-        if any(w in text for w in ("before", "returning", "again", "existing", "been there", "yes")):
-            return self.accepted("new_patient", "returning")
-        if any(w in text for w in ("new", "first", "never", "no")):
-            return self.accepted("new_patient", "new")
+        for answer, words in form_content()["spec"]["new_patient_words"].items():
+            if any(word in text for word in words):
+                return self.accepted("new_patient", answer)
         return self.reject("new_patient", dispatcher, tracker)
 
     def validate_reason(self, value: Any, dispatcher, tracker, domain) -> Dict[str, Any]:
@@ -158,11 +152,15 @@ class ValidateBookingForm(ClinicFormValidation):
         return {"confirm": None}
 
 
+def read_therapy(text: str, term: Optional[str]) -> Optional[str]:
+    """The therapy a patient's words (or a clinic term spaCy found) ask for (content/therapies.yml)."""
+    return therapies(settings().files).read(text, term)
+
+
 class ActionSubmitBooking(SubmitAction):
     """Hand the confirmed booking request to staff (or keep it safely until the API is back)."""
 
     kind = "booking"
-    form_slots = SLOTS
 
     def name(self) -> str:
         return "action_submit_booking"

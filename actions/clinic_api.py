@@ -1,12 +1,15 @@
-"""The clinic's staff API, as the action server sees it: hand off a request, idempotently."""
+"""The clinic's staff API, as the action server sees it: hand off a request, idempotently.
+
+Called from the outbox's delivery thread only, never from the action server's event loop.
+"""
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass
 from typing import Any, Dict
 
 import httpx
+
+from actions.settings import Settings
 
 TIMEOUT = httpx.Timeout(5.0, connect=2.0)
 # Answers that mean this very request can never be accepted: retrying it is pointless.
@@ -21,26 +24,13 @@ class ApiRejected(Exception):
     """The API refused the request (4xx): retrying the same request won't help."""
 
 
-@dataclass(frozen=True)
-class ApiSettings:
-    url: str
-    token: str
-
-    @classmethod
-    def from_env(cls) -> ApiSettings:
-        return cls(
-            url=os.environ.get("CLINIC_API_URL", "http://localhost:8000").rstrip("/"),
-            token=os.environ.get("CLINIC_BOT_TOKEN", ""),
-        )
-
-
-def hand_off(payload: Dict[str, Any], idempotency_key: str, api: ApiSettings) -> Dict[str, Any]:
+def hand_off(payload: Dict[str, Any], idempotency_key: str, settings: Settings) -> Dict[str, Any]:
     """POST /api/handoffs; the same key always yields the same request, never a second one."""
     try:
         response = httpx.post(
-            f"{api.url}/api/handoffs",
+            f"{settings.api_url}/api/handoffs",
             json=payload,
-            headers={"Authorization": f"Bearer {api.token}", "Idempotency-Key": idempotency_key},
+            headers={"Authorization": f"Bearer {settings.bot_token}", "Idempotency-Key": idempotency_key},
             timeout=TIMEOUT,
         )
     except httpx.HTTPError as error:
@@ -50,4 +40,5 @@ def hand_off(payload: Dict[str, Any], idempotency_key: str, api: ApiSettings) ->
     if response.status_code >= 300:
         # Anything else (down, misconfigured token, not deployed yet) may be fixed: keep retrying.
         raise ApiUnavailable(f"HTTP {response.status_code}")
-    return response.json()
+    result: Dict[str, Any] = response.json()
+    return result

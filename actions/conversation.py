@@ -1,22 +1,25 @@
-"""Shared steps of every reply: loading content, counting misses, and failing kindly."""
+"""Shared steps of every reply: loading content, counting misses, and failing kindly (in one place)."""
 
 from __future__ import annotations
 
 import logging
+from abc import ABC, abstractmethod
 from typing import Any, Dict, List
 
-from rasa_sdk import Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
 
-from actions.clinic import load_clinic
 from actions.knowledge import knowledge_base
 from actions.replies import Replies, Reply, replies
 from actions.settings import settings
+from clinic.content import BROKEN_TEXT
+from clinic.facts import load_clinic
+from clinic.settings import ConfigurationError
 
 MISSES_SLOT = "misses"
 MISSES_BEFORE_STAFF_OFFER = 2
-BROKEN_TEXT = "Sorry, something went wrong on my side. Please call the clinic. In an emergency, call 911 now."
 
 log = logging.getLogger(__name__)
 
@@ -46,10 +49,43 @@ def say(
 
 
 def broken(dispatcher: CollectingDispatcher, error: Exception) -> List[Dict[str, Any]]:
-    """The content could not be read: say so kindly instead of going silent."""
-    log.error("content unavailable: %s", error)
+    """The reply could not be built: say so kindly instead of going silent."""
+    if isinstance(error, ConfigurationError):  # our own fix-it message: which file, what to do
+        log.error("content unavailable: %s", error)
+    else:  # without the error's text, which can quote the patient; the traceback at debug level
+        log.error("could not build a reply: %s", type(error).__name__)
+        log.debug("the failure", exc_info=error)
     try:
         content().reply("broken").send(dispatcher)
     except Exception:  # the content itself is what failed; fall back to a fixed sentence
         dispatcher.utter_message(text=BROKEN_TEXT, json_message={"topic": "out_of_scope"})
     return []
+
+
+class ReplyAction(Action, ABC):
+    """An action that answers the patient. Whatever fails while building the answer, the patient still
+    gets a kind reply (`failed`) instead of silence: the one place actions handle their errors."""
+
+    @abstractmethod
+    def name(self) -> str:
+        """Set per action; abstract here so rasa-sdk doesn't register the base."""
+
+    @abstractmethod
+    async def reply(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[Dict[str, Any]]:
+        """Send the reply; return the events it causes."""
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[Dict[str, Any]]:
+        try:
+            return await self.reply(dispatcher, tracker, domain)
+        except Exception as error:  # noqa: BLE001 - the patient must still get a reply
+            dispatcher.messages.clear()  # half a reply would confuse more than none
+            return self.failed(dispatcher, tracker, error)
+
+    def failed(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, error: Exception
+    ) -> List[Dict[str, Any]]:
+        return broken(dispatcher, error)

@@ -4,30 +4,26 @@ from __future__ import annotations
 
 from typing import Any, Dict, List
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.conversation import broken, content, offered_therapies, say
+from actions.conversation import ReplyAction, content, offered_therapies, say
 from actions.knowledge import knowledge_base
 from actions.understanding import MAX_CANDIDATES, Decision, decide
 
 
-class ActionAnswerQuestion(Action):
+class ActionAnswerQuestion(ReplyAction):
     """Answer an FAQ only when the specific answer is confidently the right one."""
 
     def name(self) -> str:
         return "action_answer_question"
 
-    async def run(
+    async def reply(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[Dict[str, Any]]:
-        try:
-            kb = knowledge_base()
-            replies = content()
-            offered = offered_therapies()
-        except Exception as error:  # noqa: BLE001 - the patient must still get a reply
-            return broken(dispatcher, error)
-
+        kb = knowledge_base()
+        replies = content()
+        offered = offered_therapies()
         parse = tracker.latest_message or {}
         decision = decide(parse, kb.topics, offered)
         if decision.kind == "answer" and decision.topic:

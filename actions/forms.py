@@ -8,68 +8,39 @@ can switch the input (tel, email, name) for the question being asked.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from functools import lru_cache
-from pathlib import Path
 from typing import Any, Dict, List, Optional
 
-import yaml
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import patient_details as details
-from actions.clinic import fill, load_clinic, placeholders
 from actions.knowledge import knowledge_base
 from actions.settings import settings
+from clinic.content import clinic_values, content_file
+from clinic.facts import fill
 
 CONTENT_FILE = "booking.yml"
-QUESTION_WORDS = {
-    "what",
-    "how",
-    "does",
-    "do",
-    "is",
-    "are",
-    "can",
-    "could",
-    "will",
-    "would",
-    "why",
-    "who",
-    "where",
-    "when",
-    "should",
-    "which",
-    "whats",
-    "what's",
-    "hows",
-    "is'nt",
-    "any",
-}
 # Intents that end a form, or jump out of it for a moment (rules in data/rules/forms.yml).
 ALWAYS_OUT = {"stop", "emergency"}
 FAILURES_BEFORE_PHONE = 2
 
 
-@lru_cache(maxsize=4)
-def _content(path: Path, mtime: float, clinic_path: Path, clinic_mtime: float) -> Dict[str, Any]:
-    return {
-        "spec": yaml.safe_load(path.read_text(encoding="utf-8")),
-        "values": placeholders(load_clinic(clinic_path)),
-    }
-
-
 def form_content() -> Dict[str, Any]:
-    config = settings()
-    path = config.content_dir / CONTENT_FILE
-    return _content(path, path.stat().st_mtime, config.clinic_config, config.clinic_config.stat().st_mtime)
+    """content/booking.yml ("spec") and the clinic's facts to fill it with ("values"); both cached."""
+    files = settings().files
+    return {"spec": content_file(files, CONTENT_FILE), "values": clinic_values(files)}
 
 
-def say(dispatcher: CollectingDispatcher, text_key: str, topic: str, **fields: str) -> None:
-    """Send one of the texts at the top level of content/booking.yml."""
+def form_text(key: str, **fields: str) -> str:
+    """One of the texts at the top level of content/booking.yml, filled."""
     content = form_content()
-    text = fill(content["spec"][text_key], {**content["values"], **fields})
-    dispatcher.utter_message(text=text, json_message={"topic": topic})
+    return fill(content["spec"][key], {**content["values"], **fields})
+
+
+def send_form_text(dispatcher: CollectingDispatcher, key: str, topic: str, **fields: str) -> None:
+    """Send one of the texts at the top level of content/booking.yml."""
+    dispatcher.utter_message(text=form_text(key, **fields), json_message={"topic": topic})
 
 
 def is_question_aside(tracker: Tracker) -> bool:
@@ -83,7 +54,7 @@ def is_question_aside(tracker: Tracker) -> bool:
         return False
     text = (message.get("text") or "").strip().lower()
     words = text.split()
-    return text.endswith("?") or bool(words and words[0] in QUESTION_WORDS)
+    return text.endswith("?") or bool(words and words[0] in form_content()["spec"]["question_words"])
 
 
 def latest_text(tracker: Tracker) -> str:
@@ -167,7 +138,7 @@ class ClinicFormValidation(FormValidationAction, ABC):
         )
         content = form_content()
         if failures >= FAILURES_BEFORE_PHONE:
-            say(dispatcher, "too_many_failures", self.topic)
+            send_form_text(dispatcher, "too_many_failures", self.topic)
         else:
             text = fill(content["spec"]["invalid"][slot], content["values"])
             dispatcher.utter_message(text=text, json_message={"topic": self.topic, "asks": slot})

@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 import sqlite_utils
-import yaml
 
-from actions.clinic import fill, load_clinic, placeholders
 from actions.settings import Settings, settings
+from clinic.content import content_file
+from clinic.facts import fill, load_clinic, placeholders
 
 FAQ_FILE = "faq.yml"
 # Words too common to say what a question is about.
@@ -53,7 +53,7 @@ def build(config: Settings) -> Path:
     """Render the content with the clinic's facts into a fresh SQLite file (atomically replaced)."""
     clinic = load_clinic(config.clinic_config)
     values = placeholders(clinic)
-    topics = yaml.safe_load((config.content_dir / FAQ_FILE).read_text(encoding="utf-8"))["topics"]
+    topics = content_file(config.files, FAQ_FILE)["topics"]
     rows = [
         {
             "id": t["id"],

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
-from typing import Dict, Optional, Tuple
+from typing import Dict, Optional, Sequence, Tuple
 from zoneinfo import ZoneInfo
 
 DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
@@ -33,19 +33,18 @@ def next_opening(now: datetime, office_hours: Dict[str, str], zone: str) -> Opti
     return None
 
 
-def desk_reopens(now: datetime, clinic: Dict) -> Optional[Tuple[str, str]]:
-    """None when the front desk is working now; else (day, time) it reopens: ("tomorrow", "8:00 am")."""
+def desk_reopens(now: datetime, clinic: Dict, nearby_days: Sequence[str]) -> Optional[Tuple[str, str]]:
+    """None when the front desk is working now; else (day, time) it reopens: ("tomorrow", "8:00 am").
+
+    `nearby_days` names the days from today on, as the patient would say them (content/booking.yml's
+    ["today", "tomorrow"]); days further away are named by weekday.
+    """
     office_hours = clinic.get("office_hours") or {}
     if not office_hours:
         return None
     opening = next_opening(now, office_hours, clinic.get("time_zone", "UTC"))
     if opening is None:
         return None
-    today = now.astimezone(opening.tzinfo).date()
-    if opening.date() == today:
-        day = "today"
-    elif opening.date() == today + timedelta(days=1):
-        day = "tomorrow"
-    else:
-        day = opening.strftime("%A")
+    days_away = (opening.date() - now.astimezone(opening.tzinfo).date()).days
+    day = nearby_days[days_away] if days_away < len(nearby_days) else opening.strftime("%A")
     return day, opening.strftime("%I:%M %p").lstrip("0").lower()

@@ -14,30 +14,6 @@ NAME_INTROS = re.compile(r"^(my name is|my name's|name is|name's|it's|it is|this
 NAME_IN_REQUEST = re.compile(r"\b(?:my name is|name is|for)\s+([A-Z][a-z'’-]+(?:\s+[A-Z][a-z'’-]+)?)")
 NAME = re.compile(r"^[^\W\d_][^\d@#$%^&*=+<>{}\[\]\\/|~`]{0,98}$", re.UNICODE)
 
-THERAPIES = {
-    "ims": "ims",
-    "acupuncture": "acupuncture",
-    "assessment": "assessment",
-    "not_sure": "not_sure",
-    "electrical_stimulation": "acupuncture",
-    "acupressure": "acupuncture",
-    "laser_stimulation": "acupuncture",
-    "physiotherapy": "assessment",
-}
-THERAPY_WORDS = {
-    "not sure": "not_sure",
-    "unsure": "not_sure",
-    "don't know": "not_sure",
-    "dont know": "not_sure",
-    "assessment": "assessment",
-    "assess": "assessment",
-    "ims": "ims",
-    "needling": "ims",
-    "acupuncture": "acupuncture",
-    "acupunture": "acupuncture",
-    "accupuncture": "acupuncture",
-}
-
 DAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 DAY_WORDS = {d[:3]: d for d in DAYS} | {d: d for d in DAYS} | {"tues": "tuesday", "thurs": "thursday"}
 PARTS = ["morning", "afternoon", "evening", "weekday", "weekend", "asap", "any time", "anytime", "lunch"]
@@ -86,13 +62,6 @@ def find_name(text: str) -> Optional[str]:
     """A name given inside a request: "book acupuncture for Jordan", "my name is Priya Sharma"."""
     match = NAME_IN_REQUEST.search(text)
     return match.group(1) if match else None
-
-
-def parse_therapy(text: str, entity: Optional[str]) -> Optional[str]:
-    if entity in THERAPIES:
-        return THERAPIES[entity]
-    lowered = text.lower()
-    return next((value for word, value in THERAPY_WORDS.items() if word in lowered), None)
 
 
 def normalise_time(text: str) -> Optional[str]:

@@ -7,18 +7,14 @@ what was answered.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
-from pathlib import Path
 from typing import Any, Dict, List, Optional
 
-import yaml
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.clinic import fill, load_clinic, placeholders
 from actions.knowledge import Answer, KnowledgeBase
 from actions.settings import settings
-
-REPLIES_FILE = "replies.yml"
+from clinic.content import REPLIES_FILE, clinic_values, content_file
+from clinic.facts import fill
 
 
 @dataclass
@@ -75,13 +71,7 @@ class Replies:
         )
 
 
-@lru_cache(maxsize=4)
-def _load(path: Path, mtime: float, clinic_path: Path, clinic_mtime: float, kb: KnowledgeBase) -> Replies:
-    content = yaml.safe_load(path.read_text(encoding="utf-8"))
-    return Replies(content, placeholders(load_clinic(clinic_path)), kb)
-
-
 def replies(kb: KnowledgeBase) -> Replies:
-    config = settings()
-    path = config.content_dir / REPLIES_FILE
-    return _load(path, path.stat().st_mtime, config.clinic_config, config.clinic_config.stat().st_mtime, kb)
+    """The replies as the files say now (content/replies.yml and clinic.yml, each re-read when changed)."""
+    files = settings().files
+    return Replies(content_file(files, REPLIES_FILE), clinic_values(files), kb)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any, Dict, List
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.conversation import content
+from actions.conversation import ReplyAction, content
 
 # Said if even the content files can't be read: an emergency reply must never fail.
 FALLBACK_TEXT = (
@@ -16,24 +16,31 @@ FALLBACK_TEXT = (
 )
 
 
-class ActionEmergency(Action):
+class ActionEmergency(ReplyAction):
     """Tell the patient to call 911 or go to emergency now; nothing else comes first."""
 
     def name(self) -> str:
         return "action_emergency"
 
-    async def run(
+    async def reply(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[Dict[str, Any]]:
-        flags = sorted(
-            {e["value"] for e in tracker.latest_message.get("entities", []) if e.get("entity") == "red_flag"}
-        )
-        try:
-            reply = content().reply("emergency")
-            reply.extra["red_flags"] = flags
-            reply.send(dispatcher)
-        except Exception:  # noqa: BLE001 - whatever broke, the patient still hears 911
-            dispatcher.utter_message(
-                text=FALLBACK_TEXT, json_message={"topic": "emergency", "red_flags": flags}
-            )
+        reply = content().reply("emergency")
+        reply.extra["red_flags"] = red_flags(tracker)
+        reply.send(dispatcher)
         return []
+
+    def failed(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, error: Exception
+    ) -> List[Dict[str, Any]]:
+        """Whatever broke, the patient still hears 911."""
+        dispatcher.utter_message(
+            text=FALLBACK_TEXT, json_message={"topic": "emergency", "red_flags": red_flags(tracker)}
+        )
+        return []
+
+
+def red_flags(tracker: Tracker) -> List[str]:
+    """The red flags spaCy found in the message."""
+    entities = tracker.latest_message.get("entities") or []
+    return sorted({e["value"] for e in entities if e.get("entity") == "red_flag"})

@@ -25,8 +25,8 @@ from rasa_sdk.utils import configure_colored_logging
 from sanic import HTTPResponse, Request, Sanic, response
 
 from actions import outbox
+from actions.settings import settings
 
-DEFAULT_PORT = 5055
 OPEN_PATHS = {"/health"}
 
 logger = logging.getLogger(__name__)
@@ -50,19 +50,19 @@ def guard(app: Sanic, secret: Optional[str]) -> None:
 
 
 def main(argv: Optional[list] = None) -> None:
+    config = settings()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--port", type=int, default=int(os.environ.get("CLINIC_ACTION_PORT", DEFAULT_PORT)))
+    parser.add_argument("--port", type=int, default=config.port)
     args = parser.parse_args(argv)
     configure_colored_logging(os.environ.get("LOG_LEVEL", "INFO"))
-    host = os.environ.get("CLINIC_ACTION_HOST", "127.0.0.1")
     app = create_app("actions", cors_origins=None)
-    guard(app, os.environ.get("CLINIC_ACTION_TOKEN") or None)
-    waiting = outbox.retry_now()
+    guard(app, config.action_token)
+    waiting = outbox.retry_now(config.outbox_db)
     if waiting:
         logger.info("%d request(s) left waiting in the outbox: sending them now", waiting)
     outbox.start_worker()
-    logger.info("Action server listening on http://%s:%d", host, args.port)
-    app.run(host, args.port, workers=1, access_log=False)
+    logger.info("Action server listening on http://%s:%d", config.host, args.port)
+    app.run(config.host, args.port, workers=1, access_log=False)
 
 
 if __name__ == "__main__":

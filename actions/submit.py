@@ -15,13 +15,14 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import outbox
-from actions.clinic import fill, load_clinic
-from actions.clinic_api import ApiSettings
-from actions.forms import form_content, say
+from actions.forms import form_content, form_text, send_form_text
 from actions.office_hours import desk_reopens
 from actions.settings import settings
+from clinic.facts import load_clinic
 
 TRANSCRIPT_TURNS = 20
+# How long the patient waits for the first try to reach staff before hearing "saved, staff will have it".
+FIRST_TRY_SECONDS = 8.0
 FORM_SLOTS = [
     "therapy",
     "name",
@@ -74,15 +75,10 @@ def plain(value: Any) -> Any:
 
 def when_staff_reply(now: datetime) -> str:
     clinic = load_clinic(settings().clinic_config)
-    reopens = desk_reopens(now, clinic)
+    reopens = desk_reopens(now, clinic, form_content()["spec"]["nearby_days"])
     if reopens is None:
-        return _text("desk_open", reply_within=clinic.get("reply_within", "a few hours"))
-    return _text("desk_closed", day=reopens[0], time=reopens[1])
-
-
-def _text(key: str, **fields: str) -> str:
-    content = form_content()
-    return fill(content["spec"][key], {**content["values"], **fields})
+        return form_text("desk_open", reply_within=clinic.get("reply_within", "a few hours"))
+    return form_text("desk_closed", day=reopens[0], time=reopens[1])
 
 
 class SubmitAction(Action, ABC):
@@ -102,11 +98,11 @@ class SubmitAction(Action, ABC):
     ) -> List[Dict[str, Any]]:
         topic = "booking" if self.kind == "booking" else "handoff"
         if tracker.get_slot("consent") is not True:
-            say(dispatcher, "no_consent", topic)
+            send_form_text(dispatcher, "no_consent", topic)
             return cleared()
         specific = self.payload(tracker)
         if specific is None:
-            say(dispatcher, "stopped", topic)
+            send_form_text(dispatcher, "stopped", topic)
             return cleared()
         request = plain(
             {
@@ -120,16 +116,14 @@ class SubmitAction(Action, ABC):
                 **specific,
             }
         )
-        key = outbox.enqueue(request)
-        outbox.start_worker()
-        reference = outbox.deliver(key, ApiSettings.from_env())
+        reference = await outbox.first_try(outbox.new_key(), request, timeout=FIRST_TRY_SECONDS)
         when = when_staff_reply(datetime.now(timezone.utc))
         if reference:
-            text = _text(f"sent_{self.kind}", reference=reference, when=when)
+            text = form_text(f"sent_{self.kind}", reference=reference, when=when)
             dispatcher.utter_message(text=text, json_message={"topic": topic, "reference": reference})
         else:
             dispatcher.utter_message(
-                text=_text("saved_for_later", when=when), json_message={"topic": topic, "saved": True}
+                text=form_text("saved_for_later", when=when), json_message={"topic": topic, "saved": True}
             )
         return cleared()
 
@@ -144,5 +138,5 @@ class ActionStopForm(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[Dict[str, Any]]:
         topic = "handoff" if tracker.active_loop.get("name") == "handoff_form" else "booking"
-        say(dispatcher, "stopped", topic)
+        send_form_text(dispatcher, "stopped", topic)
         return [ActiveLoop(None), *cleared()]

@@ -28,7 +28,6 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import IO, Callable, Dict, List, Optional, Tuple
 
-import yaml
 from sqlite_utils import Database
 
 from api import store
@@ -37,13 +36,14 @@ from api.backup import BackupRefused, back_up, check_backup, restore
 from api.conversations import (
     erasing,
     forget_conversation,
-    forget_queued_request,
     has_table,
     purge_conversations,
-    purge_outbox,
 )
 from api.db import connect
-from api.settings import ConfigurationError, Settings
+from api.settings import Settings
+from clinic.facts import DEFAULT_RETENTION_DAYS, ClinicConfigError, load_clinic, retention_days
+from clinic.outbox import forget_queued_request, purge_outbox
+from clinic.settings import ConfigurationError
 
 EXPORT_COLUMNS = [
     "id",
@@ -64,7 +64,6 @@ EXPORT_COLUMNS = [
 ]
 DURATION = re.compile(r"(\d+)\s*([dhw])")
 UNITS = {"h": "hours", "d": "days", "w": "weeks"}
-DEFAULT_RETENTION_DAYS = 90
 
 
 class Refused(Exception):
@@ -118,18 +117,12 @@ def staff_remove(db: Database, args: argparse.Namespace) -> str:
 def retention(clinic_config: Path) -> Tuple[timedelta, str]:
     """How long patients' data is kept: retention_days in clinic.yml, else 90 days; and where that came from."""
     try:
-        clinic = yaml.safe_load(clinic_config.read_text(encoding="utf-8")) if clinic_config.exists() else {}
-    except yaml.YAMLError as error:
-        raise Refused(f"{clinic_config} is not valid YAML ({error}): fix it; nothing was deleted.") from None
-    days = (clinic or {}).get("retention_days")
+        days = retention_days(load_clinic(clinic_config), clinic_config)
+    except ClinicConfigError as error:
+        raise Refused(f"{error} Nothing was deleted.") from None
     if days is None:
         return timedelta(days=DEFAULT_RETENTION_DAYS), (
             f"Keeping {DEFAULT_RETENTION_DAYS} days, the default: set retention_days in {clinic_config} to change it."
-        )
-    if isinstance(days, bool) or not isinstance(days, int) or days < 1:
-        raise Refused(
-            f"retention_days in {clinic_config} is {days!r}: make it a whole number of days, like 90. "
-            "Nothing was deleted."
         )
     return timedelta(days=days), f"Keeping {days} days (retention_days in {clinic_config})."
 

@@ -1,7 +1,7 @@
 """Patients' conversations outside the handoff database: Rasa's tracker store and the action server's outbox.
 
 Rasa's SQL tracker store keeps every event of a conversation in one table, `events`, with the
-conversation's id in `sender_id`. The outbox keeps each request as JSON until the API has it.
+conversation's id in `sender_id`. The outbox's schema and deletes are the shared core's (clinic/outbox.py).
 Deletes here overwrite what they delete (SQLite's secure_delete: some builds have it on, not all) and
 then empty the WAL, so health data does not linger in free pages or old WAL frames. No VACUUM needed:
 it would rewrite the whole file to achieve the same.
@@ -12,7 +12,7 @@ from __future__ import annotations
 import sqlite3
 from contextlib import closing, contextmanager
 from pathlib import Path
-from typing import Iterator, Optional
+from typing import Iterator
 
 
 @contextmanager
@@ -53,28 +53,3 @@ def purge_conversations(conn: sqlite3.Connection, *, before: float) -> int:
 def forget_conversation(conn: sqlite3.Connection, *, conversation_id: str) -> int:
     """Deletes every event of one conversation; returns how many."""
     return int(conn.execute("delete from events where sender_id = ?", [conversation_id]).rowcount)
-
-
-def forget_queued_request(conn: sqlite3.Connection, *, reference: str, conversation_id: Optional[str]) -> int:
-    """Deletes the outbox rows of a request, found by its reference or its conversation; returns how many."""
-    return int(
-        conn.execute(
-            # A delivered request's payload is blanked (not JSON any more): only its reference is left.
-            "delete from outbox where reference = ? "
-            "or (json_valid(payload) and json_extract(payload, '$.conversation_id') = ?)",
-            [reference, conversation_id],
-        ).rowcount
-    )
-
-
-def purge_outbox(conn: sqlite3.Connection, *, before: float) -> int:
-    """Deletes outbox rows finished before `before`: delivered, or refused by the API and kept for a
-    person to look at (with the patient's details). Requests still waiting are kept: they are not sent yet.
-    """
-    return int(
-        conn.execute(
-            "delete from outbox where (delivered_at is not null or failed = 1) "
-            "and coalesce(delivered_at, next_attempt_at) < ?",
-            [before],
-        ).rowcount
-    )

@@ -13,7 +13,7 @@ from sqlite_utils import Database
 from api import store
 from api.auth import LoginRequired, authenticate_staff, is_bot_token
 from api.db import connect
-from api.rate_limits import LoginsDep, locked_out, too_many
+from api.limits import LoginsDep, locked_out, too_many
 from api.settings import Settings, get_settings
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]

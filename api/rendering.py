@@ -8,14 +8,11 @@ from typing import Optional
 
 from fastapi.templating import Jinja2Templates
 
+from api.settings import get_settings
+from clinic.content import therapies
+
 templates = Jinja2Templates(directory=Path(__file__).resolve().parent / "templates")
 
-THERAPIES = {
-    "ims": "IMS",
-    "acupuncture": "Acupuncture",
-    "assessment": "Assessment",
-    "not_sure": "Not sure yet",
-}
 KINDS = {"booking": "Booking", "question": "Question"}
 STATUSES = {"new": "New", "contacted": "Contacted", "booked": "Booked", "closed": "Closed"}
 
@@ -39,6 +36,13 @@ def ago(created_at: str) -> str:
     return elapsed if elapsed == "just now" else f"{elapsed} ago"
 
 
+def therapy(therapy_id: Optional[str]) -> str:
+    """A therapy's label for staff (content/therapies.yml), or its id if the file no longer has it."""
+    if not therapy_id:
+        return ""
+    return therapies(get_settings().files).labels().get(therapy_id, therapy_id)
+
+
 def when(moment: str) -> str:
     """A stored UTC time, readable: 2026-11-25 13:44 UTC."""
     return datetime.fromisoformat(moment).strftime("%Y-%m-%d %H:%M UTC")
@@ -47,4 +51,5 @@ def when(moment: str) -> str:
 templates.env.filters["age"] = age
 templates.env.filters["ago"] = ago
 templates.env.filters["when"] = when
-templates.env.globals.update(THERAPIES=THERAPIES, KINDS=KINDS, STATUSES=STATUSES)
+templates.env.filters["therapy"] = therapy
+templates.env.globals.update(KINDS=KINDS, STATUSES=STATUSES)

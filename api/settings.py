@@ -1,23 +1,25 @@
-"""One settings object for the API, from environment variables, with defaults that work on a laptop."""
+"""One settings object for the API, from environment variables, with defaults that work on a laptop.
+
+Parsed with the shared core's readers (clinic/settings.py): the same mistake fails the same way here,
+in the chat channel and in the action server.
+"""
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Mapping, Optional, Tuple
+from typing import Optional, Tuple
 
-PROJECT = Path(__file__).resolve().parents[1]
-VAR = PROJECT / "var"
+from clinic import settings as read
+from clinic.settings import PROJECT, VAR, ClinicFiles, ConfigurationError, Env, WithClinicFiles
 
-
-class ConfigurationError(Exception):
-    """A setting is present but unusable; the message says which one and how to fix it."""
+# Re-exported: the API's callers catch it from here.
+__all__ = ["ConfigurationError", "Settings", "get_settings"]
 
 
 @dataclass(frozen=True)
-class Settings:
+class Settings(WithClinicFiles):
     rasa_url: str
     action_server_url: str
     public_rasa_url: str
@@ -52,65 +54,35 @@ class Settings:
         return bool(self.smtp_host and self.notify_email_to)
 
     @classmethod
-    def from_env(cls) -> Settings:
-        env = os.environ
-        rasa_url = env.get("RASA_URL", "http://localhost:5005")
+    def from_env(cls, env: Optional[Env] = None) -> Settings:
+        files = ClinicFiles.from_env(env)
+        env = read.environment(env)
+        rasa_url = read.url(env, "RASA_URL", "http://localhost:5005")
         return cls(
             rasa_url=rasa_url,
-            action_server_url=env.get("ACTION_SERVER_URL", "http://localhost:5055"),
-            public_rasa_url=env.get("PUBLIC_RASA_URL", rasa_url),
-            handoffs_db=Path(env.get("CLINIC_HANDOFFS_DB", VAR / "handoffs.db")),
-            bot_token=env.get("CLINIC_BOT_TOKEN") or None,
-            session_secret=env.get("CLINIC_SESSION_SECRET") or None,
-            session_secret_file=Path(env.get("CLINIC_SESSION_SECRET_FILE", VAR / "session_secret")),
-            secure_cookies=_flag(env, "CLINIC_SECURE_COOKIES", default=False),
-            staff_url=env.get("CLINIC_STAFF_URL", "http://localhost:8000/staff").rstrip("/"),
-            rasa_tracker_db=Path(env.get("CLINIC_RASA_TRACKER_DB", VAR / "rasa_tracker.db")),
-            outbox_db=Path(env.get("CLINIC_OUTBOX_DB", VAR / "outbox.db")),
-            notify_webhook=env.get("CLINIC_NOTIFY_WEBHOOK") or None,
+            action_server_url=read.url(env, "ACTION_SERVER_URL", "http://localhost:5055"),
+            public_rasa_url=read.url(env, "PUBLIC_RASA_URL", rasa_url),
+            handoffs_db=read.path(env, "CLINIC_HANDOFFS_DB", VAR / "handoffs.db"),
+            bot_token=read.secret(env, "CLINIC_BOT_TOKEN"),
+            session_secret=read.secret(env, "CLINIC_SESSION_SECRET"),
+            session_secret_file=read.path(env, "CLINIC_SESSION_SECRET_FILE", VAR / "session_secret"),
+            secure_cookies=read.flag(env, "CLINIC_SECURE_COOKIES", default=False),
+            staff_url=read.url(env, "CLINIC_STAFF_URL", "http://localhost:8000/staff"),
+            rasa_tracker_db=read.path(env, "CLINIC_RASA_TRACKER_DB", VAR / "rasa_tracker.db"),
+            outbox_db=read.path(env, "CLINIC_OUTBOX_DB", VAR / "outbox.db"),
+            notify_webhook=read.secret(env, "CLINIC_NOTIFY_WEBHOOK"),
             smtp_host=env.get("CLINIC_SMTP_HOST") or None,
-            smtp_port=_port(env.get("CLINIC_SMTP_PORT", "587")),
+            smtp_port=read.port(env, "CLINIC_SMTP_PORT", default=587, usually="587"),
             smtp_user=env.get("CLINIC_SMTP_USER") or None,
-            smtp_password=env.get("CLINIC_SMTP_PASSWORD") or None,
-            smtp_starttls=_flag(env, "CLINIC_SMTP_STARTTLS", default=True),
-            notify_email_from=env.get("CLINIC_NOTIFY_EMAIL_FROM", "clinic-assistant@localhost"),
+            smtp_password=read.secret(env, "CLINIC_SMTP_PASSWORD"),
+            smtp_starttls=read.flag(env, "CLINIC_SMTP_STARTTLS", default=True),
+            notify_email_from=read.text(env, "CLINIC_NOTIFY_EMAIL_FROM", "clinic-assistant@localhost"),
             notify_email_to=env.get("CLINIC_NOTIFY_EMAIL_TO") or None,
-            clinic_config=Path(env.get("CLINIC_CONFIG", PROJECT / "clinic.yml")),
-            content_dir=Path(env.get("CLINIC_CONTENT_DIR", PROJECT / "content")),
-            allowed_origins=tuple(
-                origin.rstrip("/")
-                for origin in env.get("CLINIC_ALLOWED_ORIGINS", "").replace(",", " ").split()
-            ),
-            handoff_limit_per_minute=_count(env, "CLINIC_HANDOFF_LIMIT_PER_MINUTE", default=60),
+            clinic_config=files.clinic_config,
+            content_dir=files.content_dir,
+            allowed_origins=read.origins(env),
+            handoff_limit_per_minute=read.count(env, "CLINIC_HANDOFF_LIMIT_PER_MINUTE", default=60),
         )
-
-
-def _flag(env: Mapping[str, str], name: str, *, default: bool) -> bool:
-    value = env.get(name)
-    if value is None or value == "":
-        return default
-    if value.lower() in ("1", "true", "yes", "on"):
-        return True
-    if value.lower() in ("0", "false", "no", "off"):
-        return False
-    raise ConfigurationError(f"{name}={value!r} is not a yes/no value: set it to true or false.")
-
-
-def _count(env: Mapping[str, str], name: str, *, default: int) -> int:
-    value = env.get(name, "").strip()
-    if not value:
-        return default
-    if not value.isdigit():
-        raise ConfigurationError(f"{name}={value!r} is not a whole number: set it to 0 or more.")
-    return int(value)
-
-
-def _port(value: str) -> int:
-    if not value.isdigit() or not 0 < int(value) < 65536:
-        raise ConfigurationError(
-            f"CLINIC_SMTP_PORT={value!r} is not a port number: set it to your mail server's port, usually 587."
-        )
-    return int(value)
 
 
 @lru_cache(maxsize=1)

@@ -11,15 +11,12 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
 import uuid
 from collections import OrderedDict
 from functools import lru_cache
-from pathlib import Path
 from typing import Any, Awaitable, Callable, Dict, List, Optional
 
-import yaml
 from rasa.core.channels.channel import (
     CollectingOutputChannel,
     OutputChannel,
@@ -30,54 +27,42 @@ from rasa.core.channels.rest import RestInput
 from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 from sanic import Blueprint
 
-from actions.conversation import BROKEN_TEXT
-from api.throttle import SlidingWindow
 from bot import rasa_fixes
+from bot.settings import Settings
+from clinic.content import BROKEN_TEXT
+from clinic.content import notice as content_notice
+from clinic.limits import SlidingWindow
 
 rasa_fixes.apply()  # Rasa imports our channels before serving: the right moment, once per process
 
 logger = logging.getLogger(__name__)
 # A patient's message longer than this is cut, and the patient told so, before Rasa reads it.
 MAX_MESSAGE_CHARS = 2000
-# A person types a few messages a minute; more than this from one sender is a script or a stuck client.
-CHAT_LIMIT_PER_MINUTE = 30
-CONTENT = Path(__file__).resolve().parents[1] / "content"
 # A session id the widget made (uuid hex) or any similar opaque id; a message id it made per message.
 SESSION_ID = re.compile(r"[A-Za-z0-9_-]{8,64}")
 MESSAGE_ID = re.compile(r"[A-Za-z0-9_-]{8,64}")
 
 
-def notice(key: str) -> Dict[str, Any]:
-    """A reply from content/replies.yml that the channel itself gives (no Rasa turn needed)."""
-    try:
-        from actions.clinic import fill, load_clinic, placeholders
-        from actions.settings import settings
-
-        spec = _replies(Path(os.environ.get("CLINIC_CONTENT_DIR", CONTENT)) / "replies.yml")[key]
-        text = fill(spec["text"], placeholders(load_clinic(settings().clinic_config)))
-        return {"text": " ".join(text.split()), "custom": {"topic": spec["topic"]}}
-    except Exception:  # the content is what failed: a fixed sentence rather than silence
-        logger.exception("The channel's reply %r could not be read from the content", key)
-        return {"text": BROKEN_TEXT, "custom": {"topic": "out_of_scope"}}
-
-
-@lru_cache(maxsize=2)
-def _replies(path: Path) -> Dict[str, Any]:
-    replies: Dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))["replies"]
-    return replies
+@lru_cache(maxsize=1)
+def channel_settings() -> Settings:
+    """Read once per process (the channels ask for it as Rasa builds them, so a mistake stops Rasa at start)."""
+    return Settings.from_env()
 
 
 @lru_cache(maxsize=1)
 def chat_limit() -> SlidingWindow:
     """Messages per sender per minute (CLINIC_CHAT_LIMIT_PER_MINUTE, default 30; 0 turns it off)."""
-    per_minute = os.environ.get("CLINIC_CHAT_LIMIT_PER_MINUTE", "").strip()
-    if per_minute and not per_minute.isdigit():
-        logger.error(
-            "CLINIC_CHAT_LIMIT_PER_MINUTE=%r is not a whole number: using %d",
-            per_minute,
-            CHAT_LIMIT_PER_MINUTE,
-        )
-    return SlidingWindow(int(per_minute) if per_minute.isdigit() else CHAT_LIMIT_PER_MINUTE, 60.0)
+    return SlidingWindow(channel_settings().chat_limit_per_minute, 60.0)
+
+
+def notice(key: str) -> Dict[str, Any]:
+    """A reply from content/replies.yml that the channel itself gives (no Rasa turn needed)."""
+    try:
+        said = content_notice(channel_settings().files, key)
+        return {"text": said.text, "custom": {"topic": said.topic}}
+    except Exception:  # the content is what failed: a fixed sentence rather than silence
+        logger.exception("The channel's reply %r could not be read from the content", key)
+        return {"text": BROKEN_TEXT, "custom": {"topic": "out_of_scope"}}
 
 
 async def take(message: UserMessage, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Any:
@@ -151,6 +136,8 @@ class ClinicRestInput(RestInput):
         return "rest"
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        channel_settings()  # a settings mistake stops Rasa now, not at the first patient's message
+
         async def whole_replies(message: UserMessage) -> Any:
             # Exactly the plain collector: the streaming variant (a subclass) keeps its queue.
             if type(message.output_channel) is CollectingOutputChannel:
@@ -174,11 +161,6 @@ class WholeReplySocketIOOutput(CountingReplies, SocketIOOutput):
             ]
         self.count_reply()
         await self._send_message(recipient_id, whole)
-
-
-def allowed_origins(value: Optional[str]) -> List[str]:
-    """CLINIC_ALLOWED_ORIGINS as a list: origins separated by spaces or commas; empty means any."""
-    return [origin.rstrip("/") for origin in (value or "").replace(",", " ").split()]
 
 
 class ClinicSocketIOInput(SocketIOInput):
@@ -208,79 +190,90 @@ class ClinicSocketIOInput(SocketIOInput):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         blueprint = super().blueprint(on_new_message)
-        sio = self.sio
-        assert sio is not None
-        origins = allowed_origins(os.environ.get("CLINIC_ALLOWED_ORIGINS"))
-        seen: OrderedDict[str, None] = OrderedDict()
-
-        async def connect(sid: str, environ: Dict[str, Any], auth: Optional[Dict[str, Any]] = None) -> bool:
-            origin = environ.get("HTTP_ORIGIN")
-            if origin and origins and "*" not in origins and origin.rstrip("/") not in origins:
-                logger.info("Refused a socket.io connection from origin %s", origin)
-                return False
-            if self.jwt_key:
-                token = (auth or {}).get("token")
-                payload = token and decode_bearer_token(token, self.jwt_key, self.jwt_algorithm)
-                return bool(payload)
-            return True
-
-        async def session_request(sid: str, data: Optional[Dict[str, Any]]) -> None:
-            data = data if isinstance(data, dict) else {}
-            session_id = data.get("session_id")
-            if not isinstance(session_id, str) or not SESSION_ID.fullmatch(session_id):
-                session_id = uuid.uuid4().hex
-            if self.session_persistence:
-                await sio.enter_room(sid, session_id, namespace=self.namespace)
-            await sio.emit("session_confirm", session_id, room=sid, namespace=self.namespace)
-
-        async def handle_message(sid: str, data: Any) -> bool:
-            if not isinstance(data, dict):
-                return False
-            if self.session_persistence:
-                sender_id = data.get("session_id")
-                if not isinstance(sender_id, str) or not sender_id:
-                    logger.warning("A socket.io message without a session_id was ignored")
-                    return False
-            else:
-                sender_id = sid
-            message_id = data.get("message_id")
-            if isinstance(message_id, str) and MESSAGE_ID.fullmatch(message_id):
-                key = f"{sender_id}\n{message_id}"
-                if key in seen:
-                    logger.debug(
-                        "Message %s of %s was already taken; not answering it again", message_id, sender_id
-                    )
-                    return True
-                seen[key] = None
-                while len(seen) > self.REMEMBERED_MESSAGES:
-                    seen.popitem(last=False)
-            else:
-                message_id = None
-            metadata = data.get(self.metadata_key) or {}
-            if isinstance(metadata, str):
-                try:
-                    metadata = json.loads(metadata)
-                except ValueError:
-                    metadata = {}
-            message = UserMessage(
-                str(data.get("message") or ""),
-                WholeReplySocketIOOutput(sio, self.bot_message_evt),
-                sender_id,
-                input_channel=self.name(),
-                message_id=message_id,
-                metadata=metadata if isinstance(metadata, dict) else {},
-            )
-            try:
-                await take(message, on_new_message)
-            except Exception:
-                # Not taken after all: the client's retry must be handled, not dropped as a duplicate.
-                if message_id is not None:
-                    seen.pop(f"{sender_id}\n{message_id}", None)
-                raise
-            return True  # the acknowledgement: the client can forget this message
-
+        assert self.sio is not None
+        self.origins = channel_settings().allowed_origins
+        self.seen: OrderedDict[str, None] = OrderedDict()
+        self.on_new_message = on_new_message
         # Replace the stock handlers (the last one registered for an event wins).
-        sio.on("connect", connect, namespace=self.namespace)
-        sio.on("session_request", session_request, namespace=self.namespace)
-        sio.on(self.user_message_evt, handle_message, namespace=self.namespace)
+        self.sio.on("connect", self.connect, namespace=self.namespace)
+        self.sio.on("session_request", self.session_request, namespace=self.namespace)
+        self.sio.on(self.user_message_evt, self.handle_message, namespace=self.namespace)
         return blueprint
+
+    async def connect(self, sid: str, environ: Dict[str, Any], auth: Optional[Dict[str, Any]] = None) -> bool:
+        """Refuse browsers from other sites' pages, and (with a jwt_key) sockets without a valid token."""
+        origin = environ.get("HTTP_ORIGIN")
+        if origin and self.origins and "*" not in self.origins and origin.rstrip("/") not in self.origins:
+            logger.info("Refused a socket.io connection from origin %s", origin)
+            return False
+        if self.jwt_key:
+            token = (auth or {}).get("token")
+            return bool(token and decode_bearer_token(token, self.jwt_key, self.jwt_algorithm))
+        return True
+
+    async def session_request(self, sid: str, data: Optional[Dict[str, Any]]) -> None:
+        """Join the conversation the client asks for (a well-formed id), or start a new one."""
+        data = data if isinstance(data, dict) else {}
+        session_id = data.get("session_id")
+        if not isinstance(session_id, str) or not SESSION_ID.fullmatch(session_id):
+            session_id = uuid.uuid4().hex
+        if self.session_persistence:
+            await self.sio.enter_room(sid, session_id, namespace=self.namespace)
+        await self.sio.emit("session_confirm", session_id, room=sid, namespace=self.namespace)
+
+    async def handle_message(self, sid: str, data: Any) -> bool:
+        """Hand a message to Rasa once; the return value is the client's acknowledgement."""
+        if not isinstance(data, dict):
+            return False
+        sender_id = self.sender_of(sid, data)
+        if sender_id is None:
+            return False
+        message_id = data.get("message_id")
+        message_id = message_id if isinstance(message_id, str) and MESSAGE_ID.fullmatch(message_id) else None
+        if message_id is not None and not self.first_time(sender_id, message_id):
+            logger.debug("Message %s of %s was already taken; not answering it again", message_id, sender_id)
+            return True
+        message = UserMessage(
+            str(data.get("message") or ""),
+            WholeReplySocketIOOutput(self.sio, self.bot_message_evt),
+            sender_id,
+            input_channel=self.name(),
+            message_id=message_id,
+            metadata=self.metadata_of(data),
+        )
+        try:
+            await take(message, self.on_new_message)
+        except Exception:
+            # Not taken after all: the client's retry must be handled, not dropped as a duplicate.
+            if message_id is not None:
+                self.seen.pop(f"{sender_id}\n{message_id}", None)
+            raise
+        return True
+
+    def sender_of(self, sid: str, data: Dict[str, Any]) -> Optional[str]:
+        if not self.session_persistence:
+            return sid
+        sender_id = data.get("session_id")
+        if not isinstance(sender_id, str) or not sender_id:
+            logger.warning("A socket.io message without a session_id was ignored")
+            return None
+        return sender_id
+
+    def first_time(self, sender_id: str, message_id: str) -> bool:
+        """Whether this server sees this message of this session for the first time (and remember it)."""
+        key = f"{sender_id}\n{message_id}"
+        if key in self.seen:
+            return False
+        self.seen[key] = None
+        while len(self.seen) > self.REMEMBERED_MESSAGES:
+            self.seen.popitem(last=False)
+        return True
+
+    def metadata_of(self, data: Dict[str, Any]) -> Dict[str, Any]:
+        metadata = data.get(self.metadata_key) or {}
+        if isinstance(metadata, str):
+            try:
+                metadata = json.loads(metadata)
+            except ValueError:
+                metadata = {}
+        return metadata if isinstance(metadata, dict) else {}

@@ -22,9 +22,9 @@ from typing import Dict, List, Tuple
 
 import yaml
 
-from actions.clinic import load_clinic
 from actions.settings import settings
 from actions.understanding import Decision, decide
+from clinic.facts import load_clinic
 
 ROOT = Path(__file__).resolve().parents[1]
 REPORT = ROOT / "docs" / "evaluation.md"

@@ -17,9 +17,9 @@ import tempfile
 from pathlib import Path
 
 import actions.understanding as understanding
-from actions.clinic import load_clinic
 from actions.knowledge import knowledge_base
 from actions.settings import settings
+from clinic.facts import load_clinic
 from scripts.evaluate import ROOT, read_holdout
 
 CONFIDENCES = [0.2, 0.25, 0.3, 0.35, 0.4, 0.5]

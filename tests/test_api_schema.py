@@ -25,7 +25,7 @@ from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-import api.rate_limits
+import api.limits
 from api import store
 from api.db import connect
 from api.main import app
@@ -89,8 +89,8 @@ def _prepare(api_settings: Settings, *, rate_limits: bool, monkeypatch: pytest.M
     """
     if not rate_limits:
         api_settings = replace(api_settings, handoff_limit_per_minute=0)
-        monkeypatch.setattr(api.rate_limits, "FAILED_LOGINS_PER_ACCOUNT", 0)
-        monkeypatch.setattr(api.rate_limits, "FAILED_LOGINS_PER_CLIENT", 0)
+        monkeypatch.setattr(api.limits, "FAILED_LOGINS_PER_ACCOUNT", 0)
+        monkeypatch.setattr(api.limits, "FAILED_LOGINS_PER_CLIENT", 0)
     with connect(api_settings.handoffs_db) as db:
         for name in ("Ada Lovelace", "Sam Park", "Jordan Lee"):
             handoff = HandoffCreate(

@@ -17,12 +17,14 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+import yaml
 
 from actions.outbox import enqueue
 from api import store
 from api.cli import EXPORT_COLUMNS, main
 from api.db import connect
 from api.models import FeedbackCreate
+from tests.conftest import project_file
 
 CLINIC = Path(sys.executable).parent / "clinic"
 DAY = 86400
@@ -520,18 +522,27 @@ def test_forget_names_other_requests_from_the_same_conversation_and_keeps_them(c
     assert api.get(f"/api/handoffs/{question['id']}", auth=staff).status_code == 200
 
 
+def clinic_yml_with(tmp_path, monkeypatch, retention_days):
+    """The clinic.yml we ship, with retention_days set to `retention_days` (or left out for None)."""
+    clinic = yaml.safe_load(project_file("clinic.yml").read_text(encoding="utf-8"))
+    clinic.pop("retention_days", None)
+    if retention_days is not None:
+        clinic["retention_days"] = retention_days
+    (tmp_path / "clinic.yml").write_text(yaml.safe_dump(clinic))
+    monkeypatch.setenv("CLINIC_CONFIG", str(tmp_path / "clinic.yml"))
+
+
 @pytest.mark.parametrize(
-    "clinic_yml, days, says",
+    "retention_days, days, says",
     [
-        ("retention_days: 30\n", 30, "Keeping 30 days (retention_days in"),
-        ("name: A clinic that never said\n", 90, "Keeping 90 days, the default: set retention_days in"),
+        (30, 30, "Keeping 30 days (retention_days in"),
+        (None, 90, "Keeping 90 days, the default: set retention_days in"),
     ],
 )
 def test_purge_without_an_age_keeps_what_clinic_yml_says(
-    clinic, api, api_settings, hand_over, staff, tmp_path, monkeypatch, clinic_yml, days, says
+    clinic, api, api_settings, hand_over, staff, tmp_path, monkeypatch, retention_days, days, says
 ):
-    (tmp_path / "clinic.yml").write_text(clinic_yml)
-    monkeypatch.setenv("CLINIC_CONFIG", str(tmp_path / "clinic.yml"))
+    clinic_yml_with(tmp_path, monkeypatch, retention_days)
     old, recent = hand_over(), hand_over()
     backdate(api_settings, old["id"], days=days + 1)
     backdate(api_settings, recent["id"], days=days - 1)
@@ -560,15 +571,24 @@ def test_the_clinic_yml_we_ship_keeps_90_days(clinic):
     assert "Keeping 90 days (retention_days in" in out
 
 
-@pytest.mark.parametrize("value", ["ninety", "0", "-30", "1.5", "yes"])
+@pytest.mark.parametrize("value", ["ninety", 0, -30, 1.5, True])
 def test_a_retention_that_is_not_a_number_of_days_is_refused(clinic, tmp_path, monkeypatch, value):
-    (tmp_path / "clinic.yml").write_text(f"retention_days: {value}\n")
-    monkeypatch.setenv("CLINIC_CONFIG", str(tmp_path / "clinic.yml"))
+    clinic_yml_with(tmp_path, monkeypatch, value)
 
     code, out, err = clinic("purge")
 
     assert code == 1
     assert "make it a whole number of days, like 90" in err and "Nothing was deleted" in err
+
+
+def test_an_incomplete_clinic_yml_is_refused_with_what_to_add(clinic, tmp_path, monkeypatch):
+    (tmp_path / "clinic.yml").write_text("name: A clinic that said little\nretention_days: 30\n")
+    monkeypatch.setenv("CLINIC_CONFIG", str(tmp_path / "clinic.yml"))
+
+    code, out, err = clinic("purge")
+
+    assert code == 1
+    assert "lacks phone" in err and "Nothing was deleted" in err
 
 
 def test_purge_deletes_whole_conversations_and_never_half_a_session(clinic, api_settings):
@@ -597,7 +617,8 @@ def test_purge_deletes_whole_conversations_and_never_half_a_session(clinic, api_
 
 
 def test_forget_finds_a_queued_request_among_delivered_ones_whose_details_are_blanked(tmp_path):
-    from api.conversations import erasing, forget_queued_request
+    from api.conversations import erasing
+    from clinic.outbox import forget_queued_request
 
     outbox = tmp_path / "outbox.db"
     for conversation in ("delivered-1", "delivered-2", "waiting"):
@@ -615,7 +636,8 @@ def test_forget_finds_a_queued_request_among_delivered_ones_whose_details_are_bl
 
 
 def test_purge_deletes_old_finished_outbox_rows_and_keeps_waiting_ones(tmp_path):
-    from api.conversations import erasing, purge_outbox
+    from api.conversations import erasing
+    from clinic.outbox import purge_outbox
 
     outbox = tmp_path / "outbox.db"
     keys = {

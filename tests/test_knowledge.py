@@ -5,8 +5,8 @@ import re
 import pytest
 import yaml
 
-from actions.clinic import ClinicConfigError, load_clinic
 from actions.knowledge import UnknownTopic, build, knowledge_base
+from clinic.facts import ClinicConfigError, load_clinic
 from tests.conftest import FAQ_TOPICS
 
 # What each answer must carry, from topics.md. A tuple means "any of these words".

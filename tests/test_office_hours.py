@@ -6,6 +6,7 @@ import pytest
 
 from actions.office_hours import desk_reopens
 
+NEARBY_DAYS = ["today", "tomorrow"]  # as content/booking.yml names them
 CLINIC = {
     "time_zone": "America/Vancouver",
     "office_hours": {d: "08:00-19:00" for d in ("mon", "tue", "wed", "thu", "fri")} | {"sat": "09:00-14:00"},
@@ -23,8 +24,11 @@ CLINIC = {
     ],
 )
 def test_the_desk_is_open_or_says_when_it_reopens(utc, expected):
-    assert desk_reopens(datetime.fromisoformat(utc), CLINIC) == expected
+    assert desk_reopens(datetime.fromisoformat(utc), CLINIC, NEARBY_DAYS) == expected
 
 
 def test_without_office_hours_the_desk_counts_as_open():
-    assert desk_reopens(datetime.fromisoformat("2026-11-25T05:00:00+00:00"), {"time_zone": "UTC"}) is None
+    assert (
+        desk_reopens(datetime.fromisoformat("2026-11-25T05:00:00+00:00"), {"time_zone": "UTC"}, NEARBY_DAYS)
+        is None
+    )

@@ -248,6 +248,7 @@ def test_the_socketio_channel_emits_each_reply_whole():
     ],
 )
 def test_allowed_origins_are_read_from_spaces_or_commas(value, origins):
-    from bot.channels import allowed_origins
+    from clinic.settings import origins as read_origins
 
-    assert allowed_origins(value) == origins
+    env = {} if value is None else {"CLINIC_ALLOWED_ORIGINS": value}
+    assert list(read_origins(env)) == origins

@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 
 from api import notify, store
 from api.deps import BotDep, DbDep, SettingsDep, StaffDep
+from api.limits import limit_handoffs
 from api.models import (
     MAX_PAGE,
     HandoffCreate,
@@ -23,7 +24,6 @@ from api.models import (
     Status,
     ValidationProblem,
 )
-from api.rate_limits import limit_handoffs
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/handoffs", tags=["handoffs"])

@@ -14,8 +14,8 @@ from api import store
 from api.auth import authenticate_staff
 from api.content import site_content
 from api.deps import DbDep, SettingsDep, StaffPageDep, session_stamp
+from api.limits import LoginsDep, locked_out
 from api.models import MAX_PAGE, HandoffId
-from api.rate_limits import LoginsDep, locked_out
 from api.rendering import KINDS, STATUSES, templates
 
 log = logging.getLogger(__name__)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from api.throttle import SlidingWindow
+from clinic.limits import SlidingWindow
 
 
 class Clock:

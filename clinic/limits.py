@@ -1,7 +1,7 @@
 """Rate limits: at most so many events per key (a sender, a client, a username) in a sliding window.
 
-Kept in memory, per process: a restart forgets them, which is the right failure for a limit. Shared
-by the chat channels (bot/channels.py) and the API (api/limits.py); nothing here imports either.
+Kept in memory, per process: a restart forgets them, which is the right failure for a limit. Used
+by the chat channels (bot/channels.py) and the API (api/limits.py).
 """
 
 from __future__ import annotations

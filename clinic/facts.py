@@ -1,12 +1,18 @@
-"""The clinic's facts from clinic.yml, as the placeholders answers use ({phone}, {hours}, ...)."""
+"""The clinic's facts from clinic.yml, and the placeholders answers and pages use ({phone}, {hours}, ...).
+
+One loader and one validation for every process: a missing or incomplete clinic.yml fails with a
+message saying what to fix, wherever it is read first.
+"""
 
 from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
 import yaml
+
+from clinic.settings import ConfigurationError
 
 REQUIRED = (
     "name",
@@ -23,17 +29,16 @@ REQUIRED = (
     "therapies_offered",
     "sources",
 )
+DEFAULT_RETENTION_DAYS = 90
 
 
-class ClinicConfigError(Exception):
-    """clinic.yml is missing or incomplete."""
+class ClinicConfigError(ConfigurationError):
+    """clinic.yml is missing, not YAML, or incomplete."""
 
 
 def load_clinic(path: Path) -> Dict[str, Any]:
-    """The parsed clinic.yml, failing with a message that says what to fix.
-
-    Read again only when the file changes: every answer asks which therapies are offered.
-    """
+    """The parsed clinic.yml. Read again only when the file changes: every answer asks which therapies
+    are offered."""
     if not path.exists():
         raise ClinicConfigError(f"{path} not found: copy clinic.yml from the repository and edit it.")
     return _parsed(path, path.stat().st_mtime_ns)
@@ -41,11 +46,28 @@ def load_clinic(path: Path) -> Dict[str, Any]:
 
 @lru_cache(maxsize=4)
 def _parsed(path: Path, mtime_ns: int) -> Dict[str, Any]:
-    clinic = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    try:
+        clinic = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as error:
+        raise ClinicConfigError(f"{path} is not valid YAML ({error}): fix it and try again.") from None
+    if not isinstance(clinic, dict):
+        raise ClinicConfigError(f"{path} must be a mapping of settings (see the example clinic.yml).")
     missing = [key for key in REQUIRED if not clinic.get(key)]
     if missing:
         raise ClinicConfigError(f"{path} lacks {', '.join(missing)}: add them (see the example clinic.yml).")
     return clinic
+
+
+def retention_days(clinic: Dict[str, Any], path: Path) -> Optional[int]:
+    """How many days patients' data is kept, when clinic.yml says (retention_days); None when it doesn't."""
+    days = clinic.get("retention_days")
+    if days is None:
+        return None
+    if isinstance(days, bool) or not isinstance(days, int) or days < 1:
+        raise ClinicConfigError(
+            f"retention_days in {path} is {days!r}: make it a whole number of days, like 90."
+        )
+    return days
 
 
 def _join(items: List[str]) -> str:
@@ -53,7 +75,7 @@ def _join(items: List[str]) -> str:
 
 
 def placeholders(clinic: Dict[str, Any]) -> Dict[str, str]:
-    """Every {placeholder} an answer or reply may use, as plain one-line text."""
+    """Every {placeholder} an answer, reply or page may use, as plain one-line text."""
     sources = clinic["sources"]
     return {
         "clinic_name": clinic["name"],
@@ -80,7 +102,7 @@ def placeholders(clinic: Dict[str, Any]) -> Dict[str, str]:
     }
 
 
-class Fill(dict):
+class _Keep(dict):
     """Placeholders for str.format_map that leave unknown ones ({area}) for a later pass."""
 
     def __missing__(self, key: str) -> str:
@@ -88,4 +110,16 @@ class Fill(dict):
 
 
 def fill(template: str, values: Dict[str, str]) -> str:
-    return " ".join(template.format_map(Fill(values)).split())
+    """The template with its placeholders filled, on one line."""
+    return " ".join(template.format_map(_Keep(values)).split())
+
+
+def fill_all(value: Any, values: Dict[str, str]) -> Any:
+    """Fills placeholders in every string of a YAML value (lists and mappings too)."""
+    if isinstance(value, str):
+        return fill(value, values)
+    if isinstance(value, list):
+        return [fill_all(item, values) for item in value]
+    if isinstance(value, dict):
+        return {key: fill_all(item, values) for key, item in value.items()}
+    return value
