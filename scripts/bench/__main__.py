@@ -12,7 +12,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Tuple
+from typing import Dict, List, TextIO, Tuple
 
 from scripts.bench import accuracy, driver, growth, profile, training
 from scripts.bench.processes import BareRasa, MemorySampler, first_answer, machine, rss_mb
@@ -89,9 +89,9 @@ def say(message: str) -> None:
 
 def knowledge(work: Path) -> Tuple[set, List[str]]:
     """The FAQ topic ids (from a fresh knowledge base) and the therapies the clinic offers."""
-    from actions.clinic import load_clinic
     from actions.knowledge import knowledge_base
     from actions.settings import PROJECT, Settings
+    from clinic.facts import load_clinic
 
     kb = knowledge_base(Settings(PROJECT / "clinic.yml", PROJECT / "content", work / "knowledge.db"))
     return set(kb.topics), load_clinic(PROJECT / "clinic.yml")["therapies_offered"]
@@ -130,15 +130,170 @@ def load(url: str, target: str, patients: int, paused: bool, seconds: float, see
     return result
 
 
-def run(plan: Plan, report: Path, command: str) -> Results:
-    started = time.monotonic()
-    results = Results(
+def new_results(plan: Plan, command: str) -> Results:
+    """An empty Results for this run; the machine's load average is read now, before anything starts."""
+    return Results(
         mode=plan.name,
         command=command,
         date=datetime.datetime.now().strftime("%Y-%m-%d %H:%M"),
         machine=machine(),
         plan=plan.describe(),
     )
+
+
+def lift_rate_limits() -> None:
+    # Simulated patients with no pauses type faster than any person: rate limits would be measured.
+    os.environ.update(CLINIC_CHAT_LIMIT_PER_MINUTE="0", CLINIC_HANDOFF_LIMIT_PER_MINUTE="0")
+
+
+def start_floor(bare: BareRasa, meanwhile: str = "") -> float:
+    """Starts the bare `rasa init` assistant; returns when it was started, for its start-up time."""
+    say(f"the floor: starting the bare `rasa init` assistant{meanwhile}")
+    started = time.monotonic()
+    bare.start()
+    return started
+
+
+def measure_accuracy(results: Results, topics: set, offered: List[str]) -> None:
+    say("accuracy: our pipeline and the simple peers on the held-out questions")
+    results.accuracy = accuracy.compare(MODEL, topics, offered)
+
+
+def measure_accuracy_and_start_floor(
+    plan: Plan, results: Results, bare: BareRasa, topics: set, offered: List[str]
+) -> None:
+    """Accuracy, and the floor's start-up: quick mode overlaps the two to save time."""
+    if plan.floor_starts_early:
+        floor_started = start_floor(bare, " (meanwhile: accuracy)")
+        measure_accuracy(results, topics, offered)
+    else:
+        measure_accuracy(results, topics, offered)
+        floor_started = start_floor(bare)
+    results.floor_started_early = plan.floor_starts_early
+    results.startup[BARE_NAME] = first_answer(
+        f"{bare.url}/webhooks/rest/webhook", bool, floor_started, START_TIMEOUT
+    )
+    say(f"  first answer after {results.startup[BARE_NAME]:.1f} s")
+
+
+def measure_nlu_and_reply_check(results: Results) -> None:
+    """In-process timings that say where a round trip goes: our NLU, and Rasa's check of each action reply."""
+    texts = [t.text for i in range(5) for t in driver.conversation(random.Random(i))]
+    results.nlu_ms = accuracy.nlu_milliseconds(MODEL, texts)
+    results.jsonschema_ms = profile.jsonschema_check_ms()
+
+
+def measure_cost(plan: Plan, results: Results, work: Path, bare: BareRasa) -> None:
+    say("cost: training" + (" (cold, then after a one-line change)" if plan.one_line_change else " (cold)"))
+    results.training = training.training_costs(work / "train", one_line_change=plan.one_line_change)
+    results.widget_kb = training.widget_gzip_kb()
+    results.sizes = training.sizes(bare.model)
+
+
+def start_ours(results: Results, stack: Stack) -> None:
+    """Starts Rasa, the action server and the API, timing the first real answer and every part's readiness."""
+    say("ours: Rasa, the action server and the API")
+    started = time.monotonic()
+    stack.start()
+    results.startup[OUR_NAME] = first_answer(
+        f"{stack.urls['rasa']}/webhooks/rest/webhook", greeted, started, START_TIMEOUT
+    )
+    stack.wait_until_ready(timeout=START_TIMEOUT)
+    results.ready[OUR_NAME] = time.monotonic() - started
+    say(
+        f"  first answer after {results.startup[OUR_NAME]:.1f} s, every part after {results.ready[OUR_NAME]:.1f} s"
+    )
+
+
+def warm_up(results: Results, bare: BareRasa, stack: Stack) -> Dict[str, int]:
+    """A conversation on each, then their idle memory. Returns the processes to sample under load, by name."""
+    driver.warm_up(bare.url)
+    results.warm_up_misses = driver.warm_up(stack.urls["rasa"], check=True)
+    assert bare.process is not None
+    pids = {name: p.pid for name, p in stack.processes.items()}
+    pids[BARE_NAME] = bare.process.pid
+    for name, pid in pids.items():
+        results.memory_idle[name] = rss_mb(pid)
+    return pids
+
+
+def measure_load(plan: Plan, results: Results, bare: BareRasa, stack: Stack, pids: Dict[str, int]) -> None:
+    """Every phase on both assistants, interleaved so that both see the same noise, with peak memory."""
+    say("latency: the same phases on both, the floor's first each time")
+    with MemorySampler(pids) as sampler:
+        for seed, (patients, paused) in enumerate(plan.phases):
+            seconds = plan.paused_seconds if paused else plan.closed_seconds
+            for target, url in ((BARE_NAME, bare.url), (OUR_NAME, stack.urls["rasa"])):
+                results.loads.append(load(url, target, patients, paused, seconds, seed))
+    results.memory_peak = dict(sampler.peak)
+    for table in (results.memory_idle, results.memory_peak):
+        table["whole stack (ours)"] = sum(table[name] for name in ("rasa", "actions", "api"))
+
+
+def profile_rasa(plan: Plan, results: Results, stack: Stack, work: Path) -> None:
+    if not plan.profile_seconds:
+        return
+    say("where the time goes: py-spy on our Rasa process, one patient")
+
+    def one_patient() -> int:
+        return load(stack.urls["rasa"], OUR_NAME, 1, False, plan.profile_seconds, 99).messages
+
+    results.profile = profile.profile_rasa(
+        stack.processes["rasa"].pid, plan.profile_seconds, work, one_patient
+    )
+    results.profiled = True
+
+
+def measure_tracker_growth(plan: Plan, results: Results, stack: Stack) -> None:
+    """One patient's latency as the tracker store fills: as it is after the load phases, then fuller."""
+    if not plan.tracker_senders:
+        return
+    say("growth: latency as the tracker store fills")
+    db = stack.var_dir / "rasa_tracker.db"
+    for senders in (0, *plan.tracker_senders):
+        counts = growth.fill_tracker(db, senders) if senders else growth.stored_conversations(db)
+        say(f"  {counts[0]:,} conversations, {counts[1]:,} events")
+        one = load(stack.urls["rasa"], OUR_NAME, 1, False, plan.tracker_seconds, 100 + senders)
+        results.tracker.append((*counts, one))
+
+
+def measure_with_servers(
+    plan: Plan, results: Results, work: Path, bare: BareRasa, stack: Stack, topics: set, offered: List[str]
+) -> None:
+    """Every phase that needs the floor or our stack, in the order they need them."""
+    measure_accuracy_and_start_floor(plan, results, bare, topics, offered)
+    measure_nlu_and_reply_check(results)
+    measure_cost(plan, results, work, bare)
+    start_ours(results, stack)
+    pids = warm_up(results, bare, stack)
+    measure_load(plan, results, bare, stack, pids)
+    bare.stop()  # the phases left are on ours alone
+    results.handoffs = handoffs(stack.var_dir / "handoffs.db")
+    profile_rasa(plan, results, stack, work)
+    measure_tracker_growth(plan, results, stack)
+
+
+def print_server_log(log: TextIO, path: Path) -> None:
+    """The servers' last words, for a run that failed: their log goes with the temporary folder."""
+    log.flush()
+    print(path.read_text()[-6000:], file=sys.stderr)
+
+
+def measure_topic_growth(plan: Plan, results: Results, topics: set, offered: List[str], work: Path) -> None:
+    for factor in plan.growth_factors:
+        say(f"growth: {factor}x the topics (train, then score on the held-out questions)")
+        results.growth.append(growth.grow(factor, topics, offered, work / f"grown-{factor}x"))
+
+
+def write_report(results: Results, report: Path) -> None:
+    report.parent.mkdir(parents=True, exist_ok=True)
+    report.write_text(render(results, report), encoding="utf-8")
+    say(f"done in {results.seconds / 60:.1f} minutes: {report}")
+
+
+def run(plan: Plan, report: Path, command: str) -> Results:
+    started = time.monotonic()
+    results = new_results(plan, command)
     if not MODEL.exists():
         sys.exit(f"{MODEL} not found: run `make train` first (or use `make bench`, which does).")
     with (
@@ -148,107 +303,20 @@ def run(plan: Plan, report: Path, command: str) -> Results:
         work = Path(tmp)
         topics, offered = knowledge(work)
         bare = BareRasa(log=log)  # the first run on a machine trains the floor here, once
-        # Simulated patients with no pauses type faster than any person: rate limits would be measured.
-        os.environ.update(CLINIC_CHAT_LIMIT_PER_MINUTE="0", CLINIC_HANDOFF_LIMIT_PER_MINUTE="0")
+        lift_rate_limits()
         stack = Stack(ports=Ports.free(), var_dir=work / "var", log=log, rasa_interface="127.0.0.1")
         try:
-            if plan.floor_starts_early:
-                say("the floor: starting the bare `rasa init` assistant (meanwhile: accuracy)")
-                bare_started = time.monotonic()
-                bare.start()
-
-            say("accuracy: our pipeline and the simple peers on the held-out questions")
-            results.accuracy = accuracy.compare(MODEL, topics, offered)
-
-            if not plan.floor_starts_early:
-                say("the floor: starting the bare `rasa init` assistant")
-                bare_started = time.monotonic()
-                bare.start()
-            results.floor_started_early = plan.floor_starts_early
-            results.startup[BARE_NAME] = first_answer(
-                f"{bare.url}/webhooks/rest/webhook", bool, bare_started, START_TIMEOUT
-            )
-            say(f"  first answer after {results.startup[BARE_NAME]:.1f} s")
-
-            texts = [t.text for i in range(5) for t in driver.conversation(random.Random(i))]
-            results.nlu_ms = accuracy.nlu_milliseconds(MODEL, texts)
-            results.jsonschema_ms = profile.jsonschema_check_ms()
-
-            say(
-                "cost: training"
-                + (" (cold, then after a one-line change)" if plan.one_line_change else " (cold)")
-            )
-            results.training = training.training_costs(work / "train", one_line_change=plan.one_line_change)
-            results.widget_kb = training.widget_gzip_kb()
-            results.sizes = training.sizes(bare.model)
-
-            say("ours: Rasa, the action server and the API")
-            t0 = time.monotonic()
-            stack.start()
-            results.startup[OUR_NAME] = first_answer(
-                f"{stack.urls['rasa']}/webhooks/rest/webhook", greeted, t0, START_TIMEOUT
-            )
-            stack.wait_until_ready(timeout=START_TIMEOUT)
-            results.ready[OUR_NAME] = time.monotonic() - t0
-            say(
-                f"  first answer after {results.startup[OUR_NAME]:.1f} s, every part after {results.ready[OUR_NAME]:.1f} s"
-            )
-
-            driver.warm_up(bare.url)
-            results.warm_up_misses = driver.warm_up(stack.urls["rasa"], check=True)
-            assert bare.process is not None
-            pids = {name: p.pid for name, p in stack.processes.items()}
-            pids[BARE_NAME] = bare.process.pid
-            for name, pid in pids.items():
-                results.memory_idle[name] = rss_mb(pid)
-
-            say("latency: the same phases on both, the floor's first each time")
-            with MemorySampler(pids) as sampler:
-                for seed, (patients, paused) in enumerate(plan.phases):
-                    seconds = plan.paused_seconds if paused else plan.closed_seconds
-                    for target, url in ((BARE_NAME, bare.url), (OUR_NAME, stack.urls["rasa"])):
-                        results.loads.append(load(url, target, patients, paused, seconds, seed))
-            results.memory_peak = dict(sampler.peak)
-            for table in (results.memory_idle, results.memory_peak):
-                table["whole stack (ours)"] = sum(table[name] for name in ("rasa", "actions", "api"))
-            bare.stop()
-            results.handoffs = handoffs(stack.var_dir / "handoffs.db")
-
-            if plan.profile_seconds:
-                say("where the time goes: py-spy on our Rasa process, one patient")
-
-                def one_patient() -> int:
-                    return load(stack.urls["rasa"], OUR_NAME, 1, False, plan.profile_seconds, 99).messages
-
-                results.profile = profile.profile_rasa(
-                    stack.processes["rasa"].pid, plan.profile_seconds, work, one_patient
-                )
-                results.profiled = True
-
-            if plan.tracker_senders:
-                say("growth: latency as the tracker store fills")
-                db = stack.var_dir / "rasa_tracker.db"
-                for senders in (0, *plan.tracker_senders):
-                    counts = growth.fill_tracker(db, senders) if senders else growth.stored_conversations(db)
-                    say(f"  {counts[0]:,} conversations, {counts[1]:,} events")
-                    one = load(stack.urls["rasa"], OUR_NAME, 1, False, plan.tracker_seconds, 100 + senders)
-                    results.tracker.append((*counts, one))
+            measure_with_servers(plan, results, work, bare, stack, topics, offered)
         except BaseException:
-            log.flush()
-            print((work / "servers.log").read_text()[-6000:], file=sys.stderr)
+            print_server_log(log, work / "servers.log")
             raise
         finally:
             bare.stop()
             stack.stop()
-
-        for factor in plan.growth_factors:
-            say(f"growth: {factor}x the topics (train, then score on the held-out questions)")
-            results.growth.append(growth.grow(factor, topics, offered, work / f"grown-{factor}x"))
-
+        # After the servers have stopped: training gets the machine to itself.
+        measure_topic_growth(plan, results, topics, offered, work)
     results.seconds = time.monotonic() - started
-    report.parent.mkdir(parents=True, exist_ok=True)
-    report.write_text(render(results, report), encoding="utf-8")
-    say(f"done in {results.seconds / 60:.1f} minutes: {report}")
+    write_report(results, report)
     return results
 
 

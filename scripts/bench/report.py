@@ -1,11 +1,16 @@
-"""Writes docs/benchmarks.md and its plots from what a run measured. Only renders: measures nothing."""
+"""Writes docs/benchmarks.md and its plots from what a run measured. Only renders: measures nothing.
+
+The report's prose is templates/benchmarks.md.j2; this module works out the figures and table rows it shows.
+"""
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional, Tuple
+from typing import Any, Dict, List, NamedTuple, Optional, Tuple
+
+import jinja2
 
 from scripts.bench.accuracy import OURS, Scores
 from scripts.bench.driver import LoadResult
@@ -15,6 +20,9 @@ from scripts.bench.training import Training
 
 OUR_NAME = "ours"
 BARE_NAME = "bare rasa init"
+# Read by path: scripts/ is not an installed package, so there is no package data to declare.
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+TEMPLATE = "benchmarks.md.j2"
 
 
 @dataclass
@@ -146,15 +154,6 @@ def targets(results: Results) -> List[Tuple[str, str, str]]:
     return rows
 
 
-def _table(header: List[str], rows: List[List[str]]) -> List[str]:
-    return [
-        "| " + " | ".join(header) + " |",
-        "|" + "|".join("---" for _ in header) + "|",
-        *["| " + " | ".join(str(c) for c in row) + " |" for row in rows],
-        "",
-    ]
-
-
 def _load_rows(loads: List[LoadResult]) -> List[List[str]]:
     return [
         [
@@ -213,78 +212,102 @@ def _accuracy_rows(scores: List[Scores]) -> List[List[str]]:
     ]
 
 
-def _where_the_time_goes(results: Results) -> List[str]:
-    lines = []
-    if results.handoffs is not None:
-        sent = sum(r.bookings for r in results.loads if r.target == OUR_NAME)
-        lines += [
-            "*bookings sent*: conversations that got as far as confirming their booking request, which sends it to",
-            f"the staff API. After the load phases the API held **{results.handoffs}** requests: {sent} from the",
-            "phases above and 1 from the warm-up conversation.",
-            "",
+def _training_rows(training: List[Training]) -> List[List[str]]:
+    return [[t.what, f"{t.seconds:.1f}", f"{t.cpu_seconds:.1f}", f"{t.model_mb:.1f}"] for t in training]
+
+
+def _size_rows(sizes: List[Tuple[str, float]]) -> List[List[str]]:
+    return [[what, f"{size:.1f}"] for what, size in sizes]
+
+
+def _memory_rows(results: Results) -> List[List[str]]:
+    """Idle and peak MB of each process measured, in a fixed order; a side not measured reads nan."""
+    return [
+        [
+            name,
+            f"{results.memory_idle.get(name, float('nan')):.0f}",
+            f"{results.memory_peak.get(name, float('nan')):.0f}",
         ]
-    lines += ["### Where one message's time goes (ours)", ""]
+        for name in ["rasa", "actions", "api", "whole stack (ours)", BARE_NAME]
+        if name in results.memory_idle or name in results.memory_peak
+    ]
+
+
+def _startup_rows(results: Results) -> List[List[str]]:
+    return [
+        [name, f"{first:.1f}", f"{results.ready[name]:.1f}" if name in results.ready else "-"]
+        for name, first in results.startup.items()
+    ]
+
+
+def _growth_rows(growth: List[Grown]) -> List[List[str]]:
+    return [
+        [
+            f"{g.factor}x",
+            str(g.topics),
+            str(g.examples),
+            f"{g.train_seconds:.1f}",
+            f"{g.train_cpu_seconds:.1f}",
+            f"{g.model_mb:.1f}",
+            _fraction(g.scores.topic_right, g.scores.faq),
+            _fraction(g.scores.oos_rejected, g.scores.oos),
+            _fraction(g.scores.emergencies_caught, g.scores.emergencies),
+            _fraction(g.scores.topic_wrong, g.scores.faq),
+        ]
+        for g in growth
+    ]
+
+
+def _tracker_rows(tracker: List[Tuple[int, int, LoadResult]]) -> List[List[str]]:
+    return [
+        [
+            f"{senders:,}",
+            f"{events:,}",
+            str(r.messages),
+            _ms(r.percentile(50)),
+            _ms(r.percentile(95)),
+            _ms(r.percentile(99)),
+            str(r.errors),
+        ]
+        for senders, events, r in tracker
+    ]
+
+
+def _bookings_sent(results: Results) -> int:
+    """Bookings our assistant submitted during the load phases, to set against what the staff API holds."""
+    return sum(r.bookings for r in results.loads if r.target == OUR_NAME)
+
+
+def _round_trip_ms(results: Results) -> Optional[str]:
+    """One patient's median round trip on ours, which the NLU's own time is a part of; None if not measured."""
     ours1 = _find(results, OUR_NAME, 1, False)
-    if results.nlu_ms is not None:
-        lines.append(
-            f"- Our NLU alone (spaCy pipeline, our classifier, the red-flag guard; in-process, no HTTP): median "
-            f"**{results.nlu_ms:.1f} ms** on the patients' messages"
-            + (
-                f", of a one-patient round trip of {_ms(ours1.percentile(50))} ms."
-                if ours1 and ours1.latencies
-                else "."
-            )
-        )
-    if results.jsonschema_ms is not None:
-        as_rasa, once = results.jsonschema_ms
-        lines.append(
-            f"- Rasa checks every reply of the action server with `jsonschema.validate`, which checks the schema"
-            f" itself again each time: **{as_rasa:.1f} ms** per call here, against {once:.2f} ms with a validator"
-            " built once. An FAQ answer makes one call to the action server, a booking step two (the form's"
-            " validation, then the next question)."
-        )
-    if results.profile is not None:
-        p = results.profile
-        lines += [
-            f"- A py-spy profile of our Rasa process ({p.messages} messages, one patient, closed loop; CPU only,"
-            f" so waiting on the action server is not in it; the profiler slows the process) puts"
-            f" **{p.cpu_ms_per_message:.0f} ms of CPU** per message in Rasa:",
-            "",
-            *_table(
-                ["stage (callees included)", "CPU ms per message", "share"],
-                [
-                    [
-                        what,
-                        f"{ms:.1f}",
-                        f"{100 * ms / p.cpu_ms_per_message:.0f}%" if p.cpu_ms_per_message else "-",
-                    ]
-                    for what, ms in p.stages
-                ],
-            ),
-        ]
-        parts = [
-            (what, ms) for what, ms in p.stages if not what.startswith(("whole message", "running actions"))
-        ]
-        what, ms = max(parts, key=lambda part: part[1])
-        lines += [
-            f"The largest part is {what.lstrip('. ').replace('of which ', '')}: {ms:.0f} of the {p.cpu_ms_per_message:.0f} ms"
-            f" ({100 * ms / p.cpu_ms_per_message:.0f}%).",
-        ]
-        if results.jsonschema_ms is not None and "jsonschema" in what:
-            as_rasa, once = results.jsonschema_ms
-            lines += [
-                "That is Rasa's code, not ours, and outside what this benchmark changes: building the validator once",
-                "(a small override of `RemoteAction._validate_action_result`, loaded with our components) would take",
-                f"about {as_rasa - once:.0f} ms off every call to the action server on this machine, as measured above.",
-            ]
-        lines.append("")
-    elif results.profiled:
-        lines += [
-            "- No py-spy profile: py-spy was not found (`pip install py-spy`, or set BENCH_PY_SPY), or could not"
-            " attach to the process.",
-        ]
-    lines.append("")
-    return lines
+    return _ms(ours1.percentile(50)) if ours1 and ours1.latencies else None
+
+
+def _stage_rows(profile: Profile) -> List[List[str]]:
+    total = profile.cpu_ms_per_message
+    return [[what, f"{ms:.1f}", f"{100 * ms / total:.0f}%" if total else "-"] for what, ms in profile.stages]
+
+
+class LargestStage(NamedTuple):
+    what: str
+    ms: float
+    percent: float  # of the CPU time per message
+    is_jsonschema: bool  # Rasa's reply check, which the report says how to avoid
+
+
+def _largest_stage(profile: Profile) -> LargestStage:
+    """The costliest stage, leaving out the two that contain others (the whole message, running actions)."""
+    parts = [
+        (what, ms) for what, ms in profile.stages if not what.startswith(("whole message", "running actions"))
+    ]
+    what, ms = max(parts, key=lambda part: part[1])
+    return LargestStage(
+        what=what.lstrip(". ").replace("of which ", ""),  # "... of which X" reads as X on its own
+        ms=ms,
+        percent=100 * ms / profile.cpu_ms_per_message,
+        is_jsonschema="jsonschema" in what,
+    )
 
 
 def plot_latency(results: Results, path: Path) -> None:
@@ -421,248 +444,55 @@ def plot_growth(results: Results, path: Path) -> None:
     plt.close(fig)
 
 
-def render(results: Results, report: Path) -> str:
-    """Writes the plots beside `report` and returns the Markdown."""
-    folder = report.parent
+def _grown(results: Results) -> bool:
+    """Growth was measured (full mode): section 5 has its tables and plot rather than a note."""
+    return bool(results.growth or results.tracker)
+
+
+def _write_plots(results: Results, folder: Path) -> None:
     plot_latency(results, folder / "bench_latency.png")
     plot_accuracy(results, folder / "bench_accuracy.png")
-    m = results.machine
-    lines = [
-        "# Benchmarks",
-        "",
-        f"Measured by `{results.command}` ({results.mode} mode) on {results.date}, in {results.seconds / 60:.1f} minutes.",
-        "Every figure below comes from that run; nothing is typed in by hand. Rerun it after a change and compare.",
-        "",
-        "| machine | |",
-        "|---|---|",
-        f"| cores | {m['cores']} ({m['cpu']}) |",
-        f"| memory | {m['memory']} |",
-        f"| system | {m['os']}, Python {m['python']}, Rasa {m['rasa']} |",
-        f"| load average at the start (1 / 5 / 15 min) | {m['load']} |",
-        "",
-        "**A noisy machine.** These 2 cores are shared with other engineers' builds and tests while this runs, so",
-        "absolute figures move from run to run. That is why the bare `rasa init` assistant (the floor) is measured",
-        "in the same run with the same driver, its load phases interleaved with ours, and why our latency is",
-        "given as a ratio to it: the ratio holds better than the milliseconds. The load driver runs on the",
-        "same 2 cores too.",
-        "",
-        "How this run measured: " + "; ".join(f"{k}: {v}" for k, v in results.plan.items()) + ".",
-        "",
-        "## Targets (issue #6) and where we stand",
-        "",
-        *_table(["target", "measured", "status"], [list(row) for row in targets(results)]),
-        "",
-        "## 1. Latency and throughput over Rasa's REST channel",
-        "",
-        "Simulated patients (`scripts/bench/driver.py`, asyncio + httpx, localhost only) each run whole",
-        "conversations from `scripts/bench/patients.yml` one after another: a greeting; two FAQ questions, a",
-        'vague question that gets "Did you mean ...?" and the button the patient taps, and a booking request',
-        "(treatment, name, contact, time, new or returning, reason, consent, confirm) that ends in a real",
-        "submit to the staff API, in an order drawn per conversation; thanks: 15 messages, each patient's",
-        "own questions and details (seeded). Closed loop sends the next message as soon as the",
-        "reply arrives; the other mode pauses 2-5 s like a person. Round trip = POST to",
-        "`/webhooks/rest/webhook` until the whole reply is read. *errors*: no answer (refused, timeout of 30 s,",
-        "HTTP status >= 400). *wrong replies*: answered, but not with the topic or booking step the turn",
-        "must get, or the booking's last reply without its reference (checked on ours only: the bare",
-        "assistant knows none of these questions and is sent the same messages).",
-        "",
-        *_table(
-            [
-                "assistant",
-                "patients",
-                "mode",
-                "s",
-                "messages",
-                "msg/s",
-                "p50 ms",
-                "p95 ms",
-                "p99 ms",
-                "errors",
-                "wrong replies",
-                "bookings sent",
-            ],
-            _load_rows(results.loads),
-        ),
-        "Ours as a ratio to the bare assistant under the same load (below 1 means ours is faster):",
-        "",
-        *_table(["patients", "mode", "p50 ratio", "p95 ratio", "throughput ratio"], _ratio_rows(results)),
-        "![latency against concurrency](bench_latency.png)",
-        "",
-    ]
-    lines += _where_the_time_goes(results)
-    lines += [
-        "## 2. The floor: a bare `rasa init` assistant",
-        "",
-        "`rasa init --no-prompt` from the same Rasa install, in a temporary folder, trained once and cached in",
-        f"`build/bench/rasa-init-{m['rasa']}/` (the cache is per Rasa version; delete it to retrain), served with",
-        "`rasa run` on a free port with its own defaults: DIET + TED, in-memory tracker store, no action server.",
-        "Ours runs RulePolicy, our classifier, an action server for every answer and Rasa's SQLite tracker",
-        "store, so the two do different work per message; the floor says what Rasa itself costs on this",
-        "machine right now. Its rows are in the tables above.",
-        "",
-        "## 3. Accuracy against simple peers",
-        "",
-        "On `tests/data/nlu_holdout.yml` (never used for training), every classifier trained on `data/nlu` only.",
-        "Ours goes the way `make eval` goes: the trained model (`models/clinic.tar.gz`), then",
-        '`actions.understanding.decide`, which may ask "Did you mean ...?" instead of answering (that counts as',
-        "not right for topic accuracy). The peers are scikit-learn pipelines on the raw, lower-cased text:",
-        "TF-IDF of words and word pairs (sublinear tf) with logistic regression (default C=1), and the same",
-        "TF-IDF with the single nearest training example by cosine. A peer's top intent is routed the way our",
-        "dialogue routes it (a form's intent becomes its topic, small talk its reply's topic) and always",
-        "answers: out-of-scope rejection = it predicted `out_of_scope`, emergency recall = it predicted",
-        "`emergency`. The last two columns are what the first three trade against.",
-        "",
-        *_table(
-            [
-                "classifier",
-                "topic accuracy",
-                "out-of-scope rejection",
-                "emergency recall",
-                "answered with a wrong topic",
-                "false emergency alarms",
-            ],
-            _accuracy_rows(results.accuracy),
-        ),
-        "![accuracy of the three classifiers](bench_accuracy.png)",
-        "",
-        "## 4. Cost",
-        "",
-        "**Training** (`rasa train` from the project with our config and components, into a temporary folder",
-        "with its own training cache; `models/` and `.rasa/` are not touched). Wall clock, and CPU time (user +",
-        "system), which other work on the machine disturbs less:",
-        "",
-        *_table(
-            ["training", "wall s", "CPU s", "model MB"],
-            [
-                [t.what, f"{t.seconds:.1f}", f"{t.cpu_seconds:.1f}", f"{t.model_mb:.1f}"]
-                for t in results.training
-            ],
-        ),
-        "**Size on disk:**",
-        "",
-        *_table(["what", "MB"], [[what, f"{size:.1f}"] for what, size in results.sizes]),
-        "**Resident memory** (VmRSS of the process and its children, from /proc), at idle after start-up and a",
-        "warm-up conversation, and the peak sampled every 0.5 s during the load phases:",
-        "",
-        *_table(
-            ["process", "idle MB", "peak under load MB"],
-            [
-                [
-                    name,
-                    f"{results.memory_idle.get(name, float('nan')):.0f}",
-                    f"{results.memory_peak.get(name, float('nan')):.0f}",
-                ]
-                for name in ["rasa", "actions", "api", "whole stack (ours)", BARE_NAME]
-                if name in results.memory_idle or name in results.memory_peak
-            ],
-        ),
-        "**Start-up:** seconds from starting the processes until the first patient message gets a real answer",
-        "(ours: a greeting answered through the action server; the floor: any reply), and until every part",
-        "of ours answers its health check:",
-        "",
-        *_table(
-            ["assistant", "first answer s", "every part ready s"],
-            [
-                [
-                    name,
-                    f"{results.startup[name]:.1f}",
-                    f"{results.ready[name]:.1f}" if name in results.ready else "-",
-                ]
-                for name in results.startup
-            ],
-        ),
-        *(
-            [
-                "(Quick mode starts the floor while the accuracy step runs, to save time, so its start-up reads",
-                "slower than it would alone.)",
-                "",
-            ]
-            if results.floor_started_early
-            else []
-        ),
-        "**The chat widget** (`api/static/widget.js`, gzip -9): "
-        + (f"{results.widget_kb:.1f} KB." if results.widget_kb is not None else "not built yet."),
-        "",
-        "## 5. Growth",
-        "",
-    ]
-    if results.growth or results.tracker:
+    if _grown(results):
         plot_growth(results, folder / "bench_growth.png")
-        lines += [
-            "**More topics.** The real FAQ topics, then 2x and 4x with synthetic ones (`scripts/bench/growth.py`):",
-            "every extra copy of a topic is about an invented therapy, its examples the real topic's with each",
-            "therapy name swapped for the invented one (or the name added), an occasional word dropped and a",
-            "typo, so a copy competes with its real topic the way a new therapy's questions would (\"does it",
-            'hurt?" now has two answers). `rasa train nlu` with an empty cache for each size; accuracy on the',
-            "real held-out questions, a synthetic topic counting as a wrong answer.",
-            "",
-            *_table(
-                [
-                    "size",
-                    "topics",
-                    "training examples",
-                    "train wall s",
-                    "train CPU s",
-                    "model MB",
-                    "topic accuracy",
-                    "out-of-scope rejection",
-                    "emergency recall",
-                    "wrong topic",
-                ],
-                [
-                    [
-                        f"{g.factor}x",
-                        str(g.topics),
-                        str(g.examples),
-                        f"{g.train_seconds:.1f}",
-                        f"{g.train_cpu_seconds:.1f}",
-                        f"{g.model_mb:.1f}",
-                        _fraction(g.scores.topic_right, g.scores.faq),
-                        _fraction(g.scores.oos_rejected, g.scores.oos),
-                        _fraction(g.scores.emergencies_caught, g.scores.emergencies),
-                        _fraction(g.scores.topic_wrong, g.scores.faq),
-                    ]
-                    for g in results.growth
-                ],
-            ),
-            "**A fuller tracker store.** After the load phases, the longest stored conversation's events are",
-            "copied under new sender ids straight into the running stack's SQLite tracker store, then one",
-            "patient talks in a closed loop:",
-            "",
-            *_table(
-                ["stored conversations", "events", "messages", "p50 ms", "p95 ms", "p99 ms", "errors"],
-                [
-                    [
-                        f"{s:,}",
-                        f"{e:,}",
-                        str(r.messages),
-                        _ms(r.percentile(50)),
-                        _ms(r.percentile(95)),
-                        _ms(r.percentile(99)),
-                        str(r.errors),
-                    ]
-                    for s, e, r in results.tracker
-                ],
-            ),
-            "![growth](bench_growth.png)",
-            "",
-        ]
-    else:
-        lines += [
-            "Not measured in quick mode: run `make bench` for training time and accuracy with 2x and 4x the topics",
-            "and latency with a full tracker store.",
-            "",
-        ]
-    lines += [
-        "## Redo it",
-        "",
-        "```sh",
-        "make bench            # full: every load level for longer, growth too (about 15-20 minutes)",
-        "make bench QUICK=1    # under 3 minutes: shorter windows, fewer levels, no growth",
-        "```",
-        "",
-        "The full run writes docs/benchmarks.md and its plots; the quick one writes build/bench/quick/benchmarks.md, so it never replaces the committed report (`--report PATH` writes elsewhere).",
-        "The first run on a machine also trains the floor assistant once (about 1.5 minutes) into `build/bench/`.",
-        "",
-    ]
-    return "\n".join(lines)
+
+
+def _template() -> jinja2.Template:
+    environment = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=False,  # Markdown, not HTML: escaping would show as &amp; and the like
+        trim_blocks=True,  # a line holding only a {% tag %} leaves no blank line behind
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,  # a misspelt name fails the run instead of leaving a hole
+    )
+    return environment.get_template(TEMPLATE)
+
+
+def _values(results: Results) -> Dict[str, Any]:
+    """What the template shows beyond the Results themselves: each table's rows and the derived figures."""
+    profile = results.profile
+    return {
+        "results": results,
+        "machine": results.machine,
+        "targets": targets(results),
+        "load_rows": _load_rows(results.loads),
+        "ratio_rows": _ratio_rows(results),
+        "bookings_sent": _bookings_sent(results),
+        "round_trip_ms": _round_trip_ms(results),
+        "stage_rows": _stage_rows(profile) if profile is not None else [],
+        "largest": _largest_stage(profile) if profile is not None else None,
+        "accuracy_rows": _accuracy_rows(results.accuracy),
+        "training_rows": _training_rows(results.training),
+        "size_rows": _size_rows(results.sizes),
+        "memory_rows": _memory_rows(results),
+        "startup_rows": _startup_rows(results),
+        "grown": _grown(results),
+        "growth_rows": _growth_rows(results.growth),
+        "tracker_rows": _tracker_rows(results.tracker),
+    }
+
+
+def render(results: Results, report: Path) -> str:
+    """Writes the plots beside `report` and returns the Markdown."""
+    _write_plots(results, report.parent)
+    return _template().render(_values(results))
