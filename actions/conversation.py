@@ -62,19 +62,21 @@ def broken(dispatcher: CollectingDispatcher, error: Exception) -> List[Dict[str,
     return []
 
 
+Events = List[Dict[str, Any]]
+
+
 class ReplyAction(Action, ABC):
     """An action that answers the patient. Whatever fails while building the answer, the patient still
     gets a kind reply (`failed`) instead of silence: the one place actions handle their errors."""
 
-    @abstractmethod
+    action_name = ""
+
     def name(self) -> str:
-        """Set per action; abstract here so rasa-sdk doesn't register the base."""
+        return self.action_name
 
     @abstractmethod
-    async def reply(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[Dict[str, Any]]:
-        """Send the reply; return the events it causes."""
+    async def reply(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Events:
+        """Send the reply; return the events it causes (abstract, so rasa-sdk doesn't register the base)."""
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

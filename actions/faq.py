@@ -6,8 +6,9 @@ from typing import Any, Dict, List
 
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
 
-from actions.conversation import ReplyAction, content, offered_therapies, say
+from actions.conversation import Events, ReplyAction, content, offered_therapies, say
 from actions.knowledge import knowledge_base
 from actions.understanding import MAX_CANDIDATES, Decision, decide
 
@@ -15,12 +16,9 @@ from actions.understanding import MAX_CANDIDATES, Decision, decide
 class ActionAnswerQuestion(ReplyAction):
     """Answer an FAQ only when the specific answer is confidently the right one."""
 
-    def name(self) -> str:
-        return "action_answer_question"
+    action_name = "action_answer_question"
 
-    async def reply(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
-    ) -> List[Dict[str, Any]]:
+    async def reply(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Events:
         kb = knowledge_base()
         replies = content()
         offered = offered_therapies()

@@ -6,8 +6,9 @@ from typing import Any, Dict, List
 
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
 
-from actions.conversation import ReplyAction, content
+from actions.conversation import Events, ReplyAction, content
 
 # Said if even the content files can't be read: an emergency reply must never fail.
 FALLBACK_TEXT = (
@@ -19,12 +20,9 @@ FALLBACK_TEXT = (
 class ActionEmergency(ReplyAction):
     """Tell the patient to call 911 or go to emergency now; nothing else comes first."""
 
-    def name(self) -> str:
-        return "action_emergency"
+    action_name = "action_emergency"
 
-    async def reply(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
-    ) -> List[Dict[str, Any]]:
+    async def reply(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Events:
         reply = content().reply("emergency")
         reply.extra["red_flags"] = red_flags(tracker)
         reply.send(dispatcher)

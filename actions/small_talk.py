@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List
-
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
 
-from actions.conversation import ReplyAction, content, say
+from actions.conversation import Events, ReplyAction, content, say
 
 
 class ActionReply(ReplyAction):
     """Reply with the text replies.yml keeps under the message's intent name."""
 
-    def name(self) -> str:
-        return "action_reply"
+    action_name = "action_reply"
 
-    async def reply(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
-    ) -> List[Dict[str, Any]]:
+    async def reply(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Events:
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         replies = content()
         reply = replies.reply(
