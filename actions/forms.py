@@ -22,7 +22,7 @@ from clinic.facts import fill
 
 CONTENT_FILE = "booking.yml"
 # Intents that end a form, or jump out of it for a moment (rules in data/rules/forms.yml).
-ALWAYS_OUT = {"stop", "emergency"}
+ALWAYS_OUT = {"stop", "emergency", "forget_conversation"}
 FAILURES_BEFORE_PHONE = 2
 
 

@@ -31,6 +31,8 @@ class Settings(WithClinicFiles):
     port: int = 5055
     # Rasa's key to the action server (CLINIC_ACTION_TOKEN).
     action_token: Optional[str] = None
+    # On a developer's laptop the action server may run without its key (CLINIC_DEVELOPMENT=true).
+    development: bool = False
 
     @classmethod
     def from_env(cls, env: Optional[Env] = None) -> Settings:
@@ -46,6 +48,7 @@ class Settings(WithClinicFiles):
             host=read.text(env, "CLINIC_ACTION_HOST", "127.0.0.1"),
             port=read.port(env, "CLINIC_ACTION_PORT", default=5055),
             action_token=read.secret(env, "CLINIC_ACTION_TOKEN"),
+            development=read.flag(env, "CLINIC_DEVELOPMENT", default=False),
         )
 
 

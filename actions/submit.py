@@ -1,6 +1,6 @@
 """Handing a finished form to staff: build the request, keep it in the outbox, tell the patient.
 
-Also action_stop_form, which ends a form at the patient's "stop" and keeps nothing.
+Also action_stop_form, which ends a form at the patient's "stop" and has its details deleted.
 """
 
 from __future__ import annotations
@@ -21,6 +21,8 @@ from actions.settings import settings
 from clinic.facts import load_clinic
 
 TRANSCRIPT_TURNS = 20
+# The slot an action sets to have the tracker store delete a form's details or the whole conversation.
+FORGET_SLOT = "forget"
 # How long the patient waits for the first try to reach staff before hearing "saved, staff will have it".
 FIRST_TRY_SECONDS = 8.0
 FORM_SLOTS = [
@@ -41,8 +43,14 @@ FORM_SLOTS = [
 
 
 def cleared() -> List[Dict[str, Any]]:
-    """Forget the form's details once they are handed over (or dropped)."""
+    """Forget the form's details once they are handed over."""
     return [SlotSet(slot, None) for slot in FORM_SLOTS]
+
+
+def dropped() -> List[Dict[str, Any]]:
+    """The form was stopped or consent declined: also have the tracker store delete what was typed
+    for it (bot/tracker_store.py), as the reply tells the patient."""
+    return [*cleared(), SlotSet(FORGET_SLOT, "form")]
 
 
 def transcript(tracker: Tracker) -> List[Dict[str, str]]:
@@ -99,11 +107,11 @@ class SubmitAction(Action, ABC):
         topic = "booking" if self.kind == "booking" else "handoff"
         if tracker.get_slot("consent") is not True:
             send_form_text(dispatcher, "no_consent", topic)
-            return cleared()
+            return dropped()
         specific = self.payload(tracker)
         if specific is None:
             send_form_text(dispatcher, "stopped", topic)
-            return cleared()
+            return dropped()
         request = plain(
             {
                 "kind": self.kind,
@@ -139,4 +147,4 @@ class ActionStopForm(Action):
     ) -> List[Dict[str, Any]]:
         topic = "handoff" if tracker.active_loop.get("name") == "handoff_form" else "booking"
         send_form_text(dispatcher, "stopped", topic)
-        return [ActiveLoop(None), *cleared()]
+        return [ActiveLoop(None), *dropped()]

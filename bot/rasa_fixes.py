@@ -1,8 +1,12 @@
-"""A fix to Rasa 3.6 that our measurements called for, applied when Rasa loads our channels.
+"""Fixes to Rasa 3.6, applied when Rasa loads our channels (before it builds its web server).
 
-Rasa checks every action-server reply with `jsonschema.validate`, which re-checks the schema itself on
+- Speed. Rasa checks every action-server reply with `jsonschema.validate`, which re-checks the schema itself on
 each call: 19.6 ms per reply on our 2-core machine, 59% of Rasa's CPU per message (py-spy, see
 docs/benchmarks.md). Building the validator once gives the same check in 0.3 ms.
+- Exposure. The internet-facing server's `GET /` said which Rasa version it runs (a gift to anyone
+  matching versions to advisories), and it took request bodies of up to 100 MB. Now `/` answers
+  without a version and a body over 64 KB is refused (413): a patient's message is at most 2,000
+  characters.
 """
 
 from __future__ import annotations
@@ -10,10 +14,14 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any, Dict
 
+import rasa.server
 from jsonschema import ValidationError
 from jsonschema.validators import validator_for
 from rasa.core.actions.action import RemoteAction
 from rasa.shared.constants import DOCS_BASE_URL
+from sanic import HTTPResponse, Request, Sanic, response
+
+MAX_BODY_BYTES = 64 * 1024
 
 
 @lru_cache(maxsize=1)
@@ -37,5 +45,15 @@ def _validate_action_result(self: RemoteAction, result: Dict[str, Any]) -> bool:
         raise error
 
 
+def _add_root_route(app: Sanic) -> None:
+    """Rasa's `/` (its health check) without its version; and the server's body cap, set on the same app."""
+    app.config.REQUEST_MAX_SIZE = MAX_BODY_BYTES
+
+    @app.get("/")
+    async def hello(request: Request) -> HTTPResponse:
+        return response.text("The clinic assistant's chat server is running.")
+
+
 def apply() -> None:
     RemoteAction._validate_action_result = _validate_action_result  # type: ignore[method-assign]
+    rasa.server.add_root_route = _add_root_route

@@ -70,9 +70,14 @@ def port(env: Env, name: str, *, default: int, usually: str = "") -> int:
     return int(value)
 
 
+def words(env: Env, name: str) -> Tuple[str, ...]:
+    """A list separated by spaces or commas."""
+    return tuple(env.get(name, "").replace(",", " ").split())
+
+
 def origins(env: Env, name: str = "CLINIC_ALLOWED_ORIGINS") -> Tuple[str, ...]:
     """The clinic site's origins, separated by spaces or commas; none set means no cross-origin caller."""
-    return tuple(origin.rstrip("/") for origin in env.get(name, "").replace(",", " ").split())
+    return tuple(origin.rstrip("/") for origin in words(env, name))
 
 
 def environment(env: Optional[Env]) -> Env:

@@ -22,8 +22,17 @@ from typing import IO, Dict, List, Optional
 
 import httpx
 
+from clinic.files import PRIVATE_UMASK, keep_private, private_folder
+
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
+# Secrets are never passed on to every process: each gets only those it uses (Stack.secrets_of).
+SECRETS_USED_BY = {
+    "CLINIC_BOT_TOKEN": ("actions", "api"),
+    "CLINIC_ACTION_TOKEN": ("actions",),
+    "CLINIC_SESSION_SECRET": ("api",),
+    "CLINIC_SMTP_PASSWORD": ("api",),
+}
 QUIET = {
     "RASA_TELEMETRY_ENABLED": "false",
     "TF_CPP_MIN_LOG_LEVEL": "3",
@@ -62,6 +71,8 @@ class Stack:
     rasa_interface: str = os.environ.get("RASA_INTERFACE", "0.0.0.0")
     api_host: str = os.environ.get("CLINIC_API_HOST", "127.0.0.1")
     processes: Dict[str, subprocess.Popen] = field(default_factory=dict)
+    # Settings for every process on top of the environment's (tests and benchmarks lift limits).
+    settings: Dict[str, str] = field(default_factory=dict)
     bot_token: str = field(
         default_factory=lambda: os.environ.get("CLINIC_BOT_TOKEN") or secrets.token_urlsafe(32)
     )
@@ -94,7 +105,8 @@ class Stack:
         draft.write_text(
             f'action_endpoint:\n  url: "{self.urls["actions"]}/webhook"\n'
             f'  headers:\n    Authorization: "Bearer {self.action_token}"\n'
-            f'tracker_store:\n  type: SQL\n  dialect: "sqlite"\n  db: "{self.var_dir / "rasa_tracker.db"}"\n'
+            f'tracker_store:\n  type: bot.tracker_store.ClinicTrackerStore\n  dialect: "sqlite"\n'
+            f'  db: "{self.var_dir / "rasa_tracker.db"}"\n'
         )
         draft.replace(path)
         return path
@@ -137,35 +149,54 @@ class Stack:
         }
 
     def environment(self) -> Dict[str, str]:
+        """What every process is told (no secrets: `environment_of` adds each process's own)."""
         return {
-            **os.environ,
+            **{key: value for key, value in os.environ.items() if key not in SECRETS_USED_BY},
             **QUIET,
-            # The action server's key to the staff API: from the environment, or new for this run.
-            "CLINIC_BOT_TOKEN": self.bot_token,
             "CLINIC_API_URL": self.urls["api"],
             "CLINIC_OUTBOX_DB": str(self.var_dir / "outbox.db"),
             "CLINIC_HANDOFFS_DB": str(self.var_dir / "handoffs.db"),
             "CLINIC_RASA_TRACKER_DB": str(self.var_dir / "rasa_tracker.db"),
             "CLINIC_SESSION_SECRET_FILE": str(self.var_dir / "session_secret"),
-            "CLINIC_ACTION_TOKEN": self.action_token,
             "RASA_URL": self.urls["rasa"],
             "ACTION_SERVER_URL": self.urls["actions"],
             "CLINIC_KNOWLEDGE_DB": str(self.var_dir / "knowledge.db"),
+            # The key that signs the chat's conversation tokens (bot/sessions.py), made once, 0600.
+            "CLINIC_CHAT_SESSION_KEY_FILE": str(self.var_dir / "chat_session_key"),
             # Rasa's CORS, its socket.io channel and the API's public endpoints allow the same origins.
             "CLINIC_ALLOWED_ORIGINS": " ".join(self.allowed_origins),
+            **self.settings,
         }
+
+    def secrets_of(self, name: str) -> Dict[str, str]:
+        """Each secret only where it is used: the action server holds both (Rasa's key to it comes in
+        var/endpoints.yml, not the environment); the API checks the assistant's token; the
+        internet-facing Rasa holds neither."""
+        values = {
+            **os.environ,
+            "CLINIC_BOT_TOKEN": self.bot_token,  # from the environment, or new for this run
+            "CLINIC_ACTION_TOKEN": self.action_token,
+        }
+        return {
+            secret: values[secret]
+            for secret, used_by in SECRETS_USED_BY.items()
+            if name in used_by and values.get(secret)
+        }
+
+    def environment_of(self, name: str) -> Dict[str, str]:
+        return {**self.environment(), **self.secrets_of(name)}
 
     def start(self, only: Optional[str] = None) -> Stack:
         """Start every process, or just one (to restart it after `stop(name)`)."""
-        self.var_dir.mkdir(parents=True, exist_ok=True)
-        env = self.environment()
+        private_folder(self.var_dir)  # patients' data: this account only, whatever was there before
         commands = self.commands()
         width = max(len(name) for name in commands)
         for name in [only] if only else list(commands):
             process = subprocess.Popen(
                 commands[name],
                 cwd=ROOT,
-                env=env,
+                env=self.environment_of(name),
+                umask=PRIVATE_UMASK,  # every file a process creates is 0600
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
                 text=True,
@@ -229,6 +260,7 @@ class Stack:
 
 
 def main() -> None:
+    keep_private()
     stack = Stack().start()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     signal.signal(signal.SIGINT, signal.default_int_handler)  # Ctrl-C, even if our parent ignored it

@@ -70,13 +70,23 @@ def project_file(*parts: str) -> Path:
     return PROJECT.joinpath(*parts)
 
 
-def running_stack(tmp_path_factory, name: str):
+# Every test talks from 127.0.0.1: the per-address chat limit would count them all as one client.
+TEST_SETTINGS = {"CLINIC_CHAT_LIMIT_PER_CLIENT_PER_MINUTE": "0"}
+
+
+def running_stack(tmp_path_factory, name: str, **settings: str):
     """Start Rasa, the action server and the API on free ports with their own SQLite files."""
     from scripts.stack import Ports, Stack
 
     var_dir = tmp_path_factory.mktemp(name)
     log = (var_dir / "stack.log").open("w")
-    stack = Stack(ports=Ports.free(), var_dir=var_dir, log=log, rasa_interface="127.0.0.1").start()
+    stack = Stack(
+        ports=Ports.free(),
+        var_dir=var_dir,
+        log=log,
+        rasa_interface="127.0.0.1",
+        settings={**TEST_SETTINGS, **settings},
+    ).start()
     try:
         stack.wait_until_ready(timeout=240)
         yield stack
@@ -101,6 +111,13 @@ BOOKING = [
     "yes",
     "yes",
 ]
+
+
+def sender_for(label: str, message: str) -> str:
+    """A REST sender id of the allowed form for a conversation about `message` (which may hold any text)."""
+    import hashlib
+
+    return f"{label}-{hashlib.sha256(message.encode()).hexdigest()[:16]}"
 
 
 def say(stack, sender, message):

@@ -136,10 +136,11 @@ def test_every_prompt_says_which_slot_it_asks():
         assert dispatcher.messages[0]["custom"] == {"topic": "booking", "asks": action.slot}
 
 
-def test_without_consent_nothing_is_submitted():
+def test_without_consent_nothing_is_submitted_and_the_details_are_deleted():
     dispatcher = CollectingDispatcher()
-    asyncio.run(ActionSubmitBooking().run(dispatcher, tracker("no", consent=False), DOMAIN))
-    assert "nothing was saved" in dispatcher.messages[0]["text"]
+    events = asyncio.run(ActionSubmitBooking().run(dispatcher, tracker("no", consent=False), DOMAIN))
+    assert "sent nothing" in dispatcher.messages[0]["text"]
+    assert {"event": "slot", "timestamp": None, "name": "forget", "value": "form"} in events
 
 
 def test_characters_the_api_would_refuse_are_dropped_from_a_request_not_the_request():

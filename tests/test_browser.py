@@ -127,10 +127,11 @@ def last_reply(page):
 
 
 def session_id(page) -> str:
+    """The conversation's id: the token the browser holds, less its signature."""
     found: str = page.evaluate(
         "() => JSON.parse(Object.entries(localStorage).find(([k]) => k.endsWith(':session'))[1])"
     )
-    return found
+    return found.split(".")[0]
 
 
 def serious_violations(page) -> List[Dict[str, Any]]:

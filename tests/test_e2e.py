@@ -10,7 +10,7 @@ import pytest
 
 from actions.knowledge import knowledge_base
 from actions.settings import PROJECT, Settings
-from tests.conftest import FAQ_TOPICS, running_stack, say
+from tests.conftest import FAQ_TOPICS, running_stack, say, sender_for
 
 pytestmark = pytest.mark.e2e
 
@@ -104,7 +104,7 @@ def test_look_alikes_are_not_emergencies(stack, message):
     "message", ["book me a flight to paris", "does cupping hurt", "what's the capital of france"]
 )
 def test_out_of_scope_is_declined_plainly_with_an_offer_of_staff(stack, message):
-    [reply] = say(stack, f"oos-{message}", message)
+    [reply] = say(stack, sender_for("oos", message), message)
     assert reply["custom"]["topic"] == "out_of_scope"
     assert "/handoff_request" in [b["payload"] for b in reply["buttons"]]
 
@@ -144,19 +144,21 @@ def test_the_socketio_channel_answers_whole_and_takes_a_resent_message_once(stac
 
     import socketio
 
-    session = "socket-test-0001"
-    message = {"message": "does dry needling hurt?", "session_id": session, "message_id": "message-000001"}
-
     async def talk():
         client = socketio.AsyncClient(reconnection=False)
-        replies, confirmed = [], asyncio.Event()
+        replies, tokens, confirmed = [], [], asyncio.Event()
         client.on("bot_uttered", replies.append)
-        client.on("session_confirm", lambda _: confirmed.set())
+        client.on("session_confirm", lambda token: (tokens.append(token), confirmed.set()))
         await client.connect(
             stack.urls["rasa"], headers={"Origin": stack.urls["api"]}, transports=["polling"]
         )
-        await client.emit("session_request", {"session_id": session})
+        await client.emit("session_request", {"session_id": None})
         await asyncio.wait_for(confirmed.wait(), 10)
+        message = {
+            "message": "does dry needling hurt?",
+            "session_id": tokens[0],
+            "message_id": "message-000001",
+        }
         acks = [await client.call("user_uttered", message, timeout=30) for _ in range(2)]
         await asyncio.sleep(1)
         await client.eio.disconnect(abort=True)  # not waiting for the long poll to end
@@ -214,7 +216,7 @@ def test_a_very_long_message_is_cut_with_a_note_and_still_answered(stack, kb):
     "message", ["est-ce que l'acupuncture fait mal?", "¿cuánto cuesta una sesión?", "针灸疼吗"]
 )
 def test_a_question_in_another_language_gets_the_phone_number(stack, message):
-    [reply] = say(stack, f"lang-{message}", message)
+    [reply] = say(stack, sender_for("lang", message), message)
     assert reply["custom"]["topic"] == "out_of_scope"
     assert "only answer in English" in reply["text"] and "604-555-0100" in reply["text"]
 

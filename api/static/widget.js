@@ -312,7 +312,9 @@
   }
 
   function postFeedback(body) {
-    body.conversation_id = sessionId;
+    // The conversation's id without its token's signature: staff see the id; only this browser holds
+    // the token that opens the conversation.
+    body.conversation_id = sessionId.split(".")[0];
     if (!body.question) delete body.question;
     fetch(apiUrl + "/api/feedback", {
       method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body)

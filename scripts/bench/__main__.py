@@ -143,7 +143,11 @@ def new_results(plan: Plan, command: str) -> Results:
 
 def lift_rate_limits() -> None:
     # Simulated patients with no pauses type faster than any person: rate limits would be measured.
-    os.environ.update(CLINIC_CHAT_LIMIT_PER_MINUTE="0", CLINIC_HANDOFF_LIMIT_PER_MINUTE="0")
+    os.environ.update(
+        CLINIC_CHAT_LIMIT_PER_MINUTE="0",
+        CLINIC_CHAT_LIMIT_PER_CLIENT_PER_MINUTE="0",
+        CLINIC_HANDOFF_LIMIT_PER_MINUTE="0",
+    )
 
 
 def start_floor(bare: BareRasa, meanwhile: str = "") -> float:
