@@ -18,7 +18,7 @@ TRAINING_DATA := $(shell find data -name '*.yml')
 NODE_MODULES := node_modules/.package-lock.json
 SOCKET_IO := api/static/vendor/socket.io.min.js
 
-.PHONY: help run test test-resilience train eval lint format spacy knowledge widget clean
+.PHONY: help run test test-resilience train eval audit lint format spacy knowledge widget clean
 
 help: ## List the verbs
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -74,6 +74,9 @@ eval: $(MODEL) ## Score the model on the held-out questions; writes docs/evaluat
 .PHONY: bench
 bench: $(MODEL) ## Measure latency, accuracy and cost; writes docs/benchmarks.md (QUICK=1: under 3 minutes, to build/bench/quick/)
 	$(PY) -m scripts.bench $(if $(QUICK),--quick)
+
+audit: $(INSTALLED) ## Check installed packages against the reviewed advisory list (docs/advisories.yml), offline
+	$(PY) -m scripts.audit
 
 lint: $(INSTALLED) ## ruff, mypy and the import contracts (lint-imports)
 	$(BIN)/lint-imports --no-cache
