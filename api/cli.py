@@ -6,13 +6,18 @@ clinic staff list
 clinic staff remove USERNAME
 clinic purge [--older-than 90d] [--rasa-tracker var/rasa_tracker.db]
                                  (without --older-than: retention_days in clinic.yml, else 90 days)
-clinic forget REFERENCE          (one request, its notes and history, its conversation and feedback)
+clinic forget ID                 (a request REFERENCE: that request, its notes and history, its conversation
+                                  and feedback; or a CONVERSATION id: the conversation, every request
+                                  from it and its feedback)
 clinic export [--out FILE]
 clinic backup DIR                (a copy of every database, made while the assistant runs)
 clinic restore DIR --yes         (puts a backup back; stop the assistant first)
 
 Purge and forget overwrite what they delete (SQLite's secure_delete) and empty the WAL afterwards;
 backups made before then still hold it. Backup and restore: see api/backup.py.
+
+Everything the command creates (databases, exports, backups) is readable by the clinic's account only:
+it runs with umask 077.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ import os
 import re
 import sqlite3
 import sys
+import tempfile
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import IO, Callable, Dict, List, Optional, Tuple
@@ -31,7 +37,7 @@ from typing import IO, Callable, Dict, List, Optional, Tuple
 from sqlite_utils import Database
 
 from api import store
-from api.auth import BadUsername, WeakPassword, check_username, hash_password
+from api.auth import MIN_PASSWORD_LENGTH, BadUsername, WeakPassword, check_username, hash_password
 from api.backup import BackupRefused, back_up, check_backup, restore
 from api.conversations import (
     erasing,
@@ -40,8 +46,10 @@ from api.conversations import (
     purge_conversations,
 )
 from api.db import connect
+from api.sessions import purge_expired_sessions
 from api.settings import Settings
 from clinic.facts import DEFAULT_RETENTION_DAYS, ClinicConfigError, load_clinic, retention_days
+from clinic.files import keep_private
 from clinic.outbox import forget_queued_request, purge_outbox
 from clinic.settings import ConfigurationError
 
@@ -63,6 +71,9 @@ EXPORT_COLUMNS = [
     "conversation_id",
 ]
 DURATION = re.compile(r"(\d+)\s*([dhw])")
+# A request's reference, as store.py makes them; any other id given to `forget` is a conversation's.
+REFERENCE = re.compile(r"REQ-[23456789ABCDEFGHJKMNPQRSTWXYZ]{5}", re.IGNORECASE)
+# Patient details and staff accounts: nothing the command creates is for other accounts on the machine.
 UNITS = {"h": "hours", "d": "days", "w": "weeks"}
 
 
@@ -82,7 +93,7 @@ def read_password(stdin: IO[str]) -> str:
     """The first line of standard input when it is piped; else asked for twice without echo."""
     if not stdin.isatty():
         return stdin.readline().rstrip("\r\n")
-    password = getpass.getpass("Password (at least 10 characters): ")
+    password = getpass.getpass(f"Password (at least {MIN_PASSWORD_LENGTH} characters, not a common one): ")
     if getpass.getpass("Same password again: ") != password:
         raise Refused("The two passwords differ; nothing was changed.")
     return password
@@ -92,14 +103,15 @@ def staff_add(db: Database, args: argparse.Namespace) -> str:
     username = check_username(args.username)
     if store.staff_password_hash(db, username=username) is not None:
         raise Refused(f"There is already a staff account called {username!r}: use `clinic staff password`.")
-    store.add_staff(db, username=username, password_hash=hash_password(read_password(sys.stdin)))
+    hashed = hash_password(read_password(sys.stdin), username=username)
+    store.add_staff(db, username=username, password_hash=hashed)
     return f"Staff account {username!r} added: log in at /staff."
 
 
 def staff_password(db: Database, args: argparse.Namespace) -> str:
-    hashed = hash_password(read_password(sys.stdin))
-    store.set_staff_password(db, username=args.username, password_hash=hashed)
-    return f"Password of {args.username!r} changed; their open sessions have ended."
+    hashed = hash_password(read_password(sys.stdin), username=args.username)
+    ended = store.set_staff_password(db, username=args.username, password_hash=hashed)
+    return f"Password of {args.username!r} changed; their {ended} open session(s) have ended."
 
 
 def staff_list(db: Database, args: argparse.Namespace) -> str:
@@ -110,8 +122,8 @@ def staff_list(db: Database, args: argparse.Namespace) -> str:
 
 
 def staff_remove(db: Database, args: argparse.Namespace) -> str:
-    store.remove_staff(db, username=args.username)
-    return f"Staff account {args.username!r} removed."
+    ended = store.remove_staff(db, username=args.username)
+    return f"Staff account {args.username!r} removed; their {ended} open session(s) have ended."
 
 
 def retention(clinic_config: Path) -> Tuple[timedelta, str]:
@@ -138,10 +150,12 @@ def purge(db: Database, args: argparse.Namespace) -> str:
     db.execute("pragma secure_delete = on")
     deleted = store.purge_handoffs(db, before=store.timestamp(cutoff))
     feedback = store.purge_feedback(db, before=store.timestamp(cutoff))
+    sessions = purge_expired_sessions(db)
     db.execute("pragma wal_checkpoint(truncate)")
     lines += [
         f"Deleted {deleted} request(s) created before {store.timestamp(cutoff)}, with their notes and history.",
         f"Deleted {feedback} piece(s) of feedback on answers given before then.",
+        f"Deleted {sessions} expired staff session(s).",
         _delete_in(
             args.rasa_tracker,
             "Rasa tracker store",
@@ -161,15 +175,22 @@ def purge(db: Database, args: argparse.Namespace) -> str:
 
 
 def forget(db: Database, args: argparse.Namespace) -> str:
+    """One patient's data, found by a request's reference or by their conversation's id."""
+    given = args.id.strip()
+    if REFERENCE.fullmatch(given):
+        return forget_request(db, args.settings, given.upper())
+    return forget_whole_conversation(db, args.settings, given)
+
+
+def forget_request(db: Database, settings: Settings, reference: str) -> str:
     # The request goes last: a forget stopped halfway (a locked database) can be run again.
-    reference = args.reference.strip().upper()
     conversation = store.conversation_of(db, reference=reference)
     if conversation is None:
         conversation_lines = ["It has no conversation id: there is no conversation to delete."]
     else:
         conversation_lines = [
             _delete_in(
-                args.settings.rasa_tracker_db,
+                settings.rasa_tracker_db,
                 "Rasa tracker store",
                 "events",
                 "conversation event(s)",
@@ -178,7 +199,7 @@ def forget(db: Database, args: argparse.Namespace) -> str:
         ]
     conversation_lines.append(
         _delete_in(
-            args.settings.outbox_db,
+            settings.outbox_db,
             "outbox",
             "outbox",
             "request(s) queued by the action server",
@@ -201,27 +222,85 @@ def forget(db: Database, args: argparse.Namespace) -> str:
     return "\n".join(lines)
 
 
+def forget_whole_conversation(db: Database, settings: Settings, conversation_id: str) -> str:
+    # The requests go last, as above; their references are read first, to find their queued copies.
+    references = store.references_in(db, conversation_id=conversation_id)
+    tracker_line, events = _count_deleted_in(
+        settings.rasa_tracker_db,
+        "Rasa tracker store",
+        "events",
+        "conversation event(s)",
+        lambda conn: forget_conversation(conn, conversation_id=conversation_id),
+    )
+    outbox_line, queued = _count_deleted_in(
+        settings.outbox_db,
+        "outbox",
+        "outbox",
+        "request(s) queued by the action server",
+        # A delivered copy is found by its reference only (its details are blanked); no reference is "".
+        lambda conn: sum(
+            forget_queued_request(conn, reference=reference, conversation_id=conversation_id)
+            for reference in references or [""]
+        ),
+    )
+    db.execute("pragma secure_delete = on")
+    gone = store.forget_conversation_data(db, conversation_id=conversation_id)
+    db.execute("pragma wal_checkpoint(truncate)")
+    if not (events or queued or gone["references"] or gone["feedback"]):
+        raise Refused(
+            f"Nothing is kept under {conversation_id!r}: no request with that reference (they look like "
+            "REQ-73CRF) and no conversation with that id (a request's page shows its conversation's id). "
+            "Nothing was deleted."
+        )
+    requests = ", ".join(gone["references"]) or "none"
+    return "\n".join(
+        [
+            f"Deleted {len(gone['references'])} request(s) from conversation {conversation_id} ({requests}) "
+            f"with their {gone['notes']} note(s) and {gone['history']} history entries.",
+            f"Deleted {gone['feedback']} piece(s) of feedback given in it.",
+            tracker_line,
+            outbox_line,
+            "Backups made before now still hold this conversation.",
+        ]
+    )
+
+
 def _delete_in(
     path: Path, store_name: str, table: str, rows: str, delete: Callable[[sqlite3.Connection], int]
 ) -> str:
     """Runs `delete` on the SQLite file at `path`, overwriting what it deletes; says what it did."""
+    return _count_deleted_in(path, store_name, table, rows, delete)[0]
+
+
+def _count_deleted_in(
+    path: Path, store_name: str, table: str, rows: str, delete: Callable[[sqlite3.Connection], int]
+) -> Tuple[str, int]:
+    """As _delete_in, with how many rows went."""
     if not path.exists():
-        return f"No {store_name} at {path}: nothing to delete there."
+        return f"No {store_name} at {path}: nothing to delete there.", 0
     with erasing(path) as conn:
         if not has_table(conn, table):
-            return f"{path} has no `{table}` table: is it the {store_name}? Nothing deleted there."
-        return f"Deleted {delete(conn)} {rows} from {path}."
+            return f"{path} has no `{table}` table: is it the {store_name}? Nothing deleted there.", 0
+        deleted = delete(conn)
+        return f"Deleted {deleted} {rows} from {path}.", deleted
 
 
 def export(db: Database, args: argparse.Namespace) -> Optional[str]:
     if args.out is None:
         _write_csv(db, sys.stdout)
         return None
-    # Patient details: readable by the clinic's account only.
-    fd = os.open(args.out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", newline="", encoding="utf-8") as out:
-        count = _write_csv(db, out)
-    return f"Wrote {count} request(s) to {args.out}."
+    out_file: Path = args.out
+    # Patient details: readable by the clinic's account only. A new file (0600 from mkstemp) is renamed
+    # over the old, so a file that was there, readable by others, never gets them.
+    fd, draft = tempfile.mkstemp(dir=out_file.parent, prefix=f".{out_file.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", newline="", encoding="utf-8") as out:
+            count = _write_csv(db, out)
+        os.replace(draft, out_file)
+    except BaseException:
+        Path(draft).unlink(missing_ok=True)
+        raise
+    return f"Wrote {count} request(s) to {out_file}."
 
 
 def _write_csv(db: Database, out: IO[str]) -> int:
@@ -307,8 +386,15 @@ def parser(settings: Settings) -> argparse.ArgumentParser:
     )
     old.set_defaults(run=purge)
 
-    one = commands.add_parser("forget", help="delete one request with its conversation and feedback")
-    one.add_argument("reference", help="the request's reference, e.g. REQ-73CRF")
+    one = commands.add_parser(
+        "forget", help="delete one request, or one conversation, with everything kept from it"
+    )
+    one.add_argument(
+        "id",
+        metavar="ID",
+        help="a request's reference (e.g. REQ-73CRF): that request, its conversation and feedback; or a "
+        "conversation's id: the conversation, every request from it and its feedback",
+    )
     one.set_defaults(run=forget)
 
     csv_export = commands.add_parser("export", help="write every request as CSV")
@@ -328,6 +414,7 @@ def parser(settings: Settings) -> argparse.ArgumentParser:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
+    keep_private()  # first: every file and folder made below is the clinic account's only
     try:
         settings = Settings.from_env()
     except ConfigurationError as error:

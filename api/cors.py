@@ -7,7 +7,7 @@ from typing import Optional, Tuple
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from api.sessions import settings_of
+from api.settings import settings_of
 
 # A clinic's site on another origin embeds the widget, which calls these; nothing else is shared.
 PUBLIC_PATHS = ("/api/widget/config", "/api/feedback")

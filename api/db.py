@@ -120,6 +120,27 @@ def m002_feedback(db: Database) -> None:
     db.table("feedback").create_index(["at"])
 
 
+@migrations()
+def m003_staff_sessions(db: Database) -> None:
+    # Staff page sessions (api/sessions.py): the cookie's random id is stored only as its SHA-256, so this
+    # table opens no session for whoever reads it. Logout, a new password and removing the account delete
+    # the rows; expired ones go at the next login or `clinic purge`.
+    db.table("staff_sessions").create(
+        {
+            "key": str,
+            "username": str,
+            "csrf": str,
+            "flash": str,  # a message for the next page ("Saved."), shown once
+            "created_at": str,
+            "expires_at": str,
+        },
+        pk="key",
+        not_null=["username", "csrf", "created_at", "expires_at"],
+    )
+    db.table("staff_sessions").create_index(["username"])
+    db.table("staff_sessions").create_index(["expires_at"])
+
+
 def connect(path: Path) -> Database:
     """Opens (creating if needed) the database at `path`, brought up to the latest schema."""
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -14,6 +14,8 @@ from starlette.routing import Match
 
 from api.auth import LoginRequired
 from api.models import CONSENT_REFUSED
+from api.sessions import COOKIE, clear_session_cookie
+from api.settings import settings_of
 from api.store import HandoffNotFound, IdempotencyKeyReused, IllegalTransition
 
 _MESSAGES: Dict[str, Callable[[Dict[str, Any]], str]] = {
@@ -105,7 +107,10 @@ async def conflict(request: Request, exc: Exception) -> Response:
 
 async def login_required(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, LoginRequired)
-    return RedirectResponse(f"/staff/login?{urlencode({'next': exc.next_path})}", status_code=303)
+    response = RedirectResponse(f"/staff/login?{urlencode({'next': exc.next_path})}", status_code=303)
+    if COOKIE in request.cookies:  # a session that ended (logout, new password, expiry): drop its cookie
+        clear_session_cookie(response, settings_of(request.app))
+    return response
 
 
 HANDLERS: Dict[Any, Callable[[Request, Exception], Any]] = {

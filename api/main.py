@@ -8,12 +8,13 @@ from fastapi.staticfiles import StaticFiles
 from api.cors import WidgetCors
 from api.errors import HANDLERS
 from api.limits import BodySizeLimit
-from api.routes import handoffs, health, pages, staff_pages, widget
+from api.routes import docs, handoffs, health, pages, staff_pages, widget
 from api.security import SecurityHeaders
-from api.sessions import StaffSessions
 
-app = FastAPI(title="Clinic assistant API", version="0.1.0")
+# FastAPI's own /docs and /redoc are replaced by ours (api/routes/docs.py), off unless CLINIC_API_DOCS=true.
+app = FastAPI(title=docs.TITLE, version="0.1.0", docs_url=None, redoc_url=None)
 app.include_router(health.router)
+app.include_router(docs.router)
 app.include_router(pages.router)
 app.include_router(handoffs.router)
 app.include_router(widget.router)
@@ -22,7 +23,6 @@ app.include_router(staff_pages.router)
 app.mount("/static", StaticFiles(directory=Path(__file__).resolve().parent / "static"), name="static")
 for exception, handler in HANDLERS.items():
     app.add_exception_handler(exception, handler)
-app.add_middleware(StaffSessions)
 app.add_middleware(WidgetCors)
 app.add_middleware(SecurityHeaders)
 app.add_middleware(BodySizeLimit)  # added last, so it runs first

@@ -260,12 +260,12 @@ class ValidationProblem(Schema):
 
 class HealthPart(Schema):
     status: Literal["up", "down"]
-    url: Optional[str] = None
-    detail: Optional[str] = Field(None, description="Why it is down")
+    url: Optional[str] = Field(None, description="Where it is (to staff only)")
+    detail: Optional[str] = Field(None, description="Why it is down (to staff only)")
 
 
 class Health(Schema):
-    """Each part of the assistant, up or down."""
+    """Each part of the assistant, up or down; to staff, also where it is and why it is down."""
 
     status: Literal["ok", "degraded"]
     parts: Dict[str, HealthPart]

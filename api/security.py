@@ -2,8 +2,8 @@
 
 The pages load only the clinic's own files (no inline script or style, no third-party host), the chat
 talks to Rasa (PUBLIC_RASA_URL) and nothing else, and no other site may show our pages in a frame.
-The API's own reference pages (/docs, /redoc) load FastAPI's Swagger and ReDoc from a CDN, so they
-get the same headers without the content policy.
+The API's own reference pages (/docs, /redoc, off unless CLINIC_API_DOCS=true) load FastAPI's Swagger
+and ReDoc from a CDN, so they get the same headers without the content policy.
 """
 
 from __future__ import annotations
@@ -15,8 +15,7 @@ from urllib.parse import urlsplit
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.sessions import settings_of
-from api.settings import Settings
+from api.settings import Settings, settings_of
 
 REFERENCE_PAGES = ("/docs", "/redoc")
 # Requests, conversations and staff pages: never kept by a browser or a proxy.
@@ -50,7 +49,7 @@ def security_headers(settings: Settings, path: str) -> List[Tuple[str, str]]:
         ("Cross-Origin-Opener-Policy", "same-origin"),
         ("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()"),
     ]
-    if not path.startswith(REFERENCE_PAGES):
+    if not (settings.api_docs and path.startswith(REFERENCE_PAGES)):
         headers.append(("Content-Security-Policy", content_policy(settings)))
     if path.startswith(PRIVATE_PREFIXES):
         headers.append(("Cache-Control", "no-store"))

@@ -1,83 +1,117 @@
-"""Staff page sessions: Starlette's signed-cookie sessions, with the secret found on the first request."""
+"""Staff page sessions, kept server-side in the handoff database (table staff_sessions).
+
+The cookie carries only a random session id; the database keeps only its SHA-256, so a copy of the
+database (a backup) holds nothing that opens a session. Logging out deletes the row, and so do a new
+password and the account's removal (api/store.py), so a cookie copied before then opens nothing after.
+
+The cookie is not signed: its 256 random bits are what make it unguessable, and a signature would only
+add a second secret to keep without stopping anything those bits do not.
+"""
 
 from __future__ import annotations
 
-import os
+import hashlib
 import secrets
-from functools import lru_cache
-from pathlib import Path
-from typing import Optional, Tuple
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Optional
 
-from starlette.middleware.sessions import SessionMiddleware
-from starlette.types import ASGIApp, Receive, Scope, Send
+from sqlite_utils import Database
+from starlette.responses import Response
 
-from api.settings import ConfigurationError, Settings, get_settings
+from api import store
+from api.db import write_lock
+from api.settings import Settings
 
 COOKIE = "clinic_staff"
+COOKIE_PATH = "/staff"
 MAX_AGE = 12 * 60 * 60  # a working day: a lost laptop's session does not outlive it by much
 
 
-def session_secret(settings: Settings) -> str:
-    """CLINIC_SESSION_SECRET, else a secret made once and kept (0600) in var/session_secret."""
-    if settings.session_secret:
-        return settings.session_secret
-    return _secret_from_file(settings.session_secret_file)
+@dataclass(frozen=True)
+class StaffSession:
+    """A logged-in staff member: who, and the token their forms carry (CSRF)."""
+
+    key: str  # the SHA-256 of the cookie's id, as stored
+    username: str
+    csrf: str
 
 
-@lru_cache(maxsize=8)
-def _secret_from_file(path: Path) -> str:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    draft = path.with_name(f".{path.name}.{secrets.token_hex(4)}")
-    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "w") as file:
-            file.write(secrets.token_urlsafe(48) + "\n")
-        # link() fails if the file exists: two processes starting at once agree on one secret.
-        os.link(draft, path)
-    except FileExistsError:
-        pass
-    finally:
-        draft.unlink()
-    secret = path.read_text().strip()
-    if len(secret) < 32:
-        raise ConfigurationError(
-            f"{path} does not hold a usable session secret: delete it and the API makes a new one "
-            "(staff then log in again), or set CLINIC_SESSION_SECRET."
+def _key(session_id: str) -> str:
+    return hashlib.sha256(session_id.encode()).hexdigest()
+
+
+def start_session(db: Database, *, username: str) -> str:
+    """A new session for `username`; returns the id for the cookie (stored only as its hash)."""
+    session_id = secrets.token_urlsafe(32)
+    started = datetime.now(timezone.utc)
+    with write_lock(db):
+        purge_expired_sessions(db)  # logins are rare enough to do the tidying
+        db.table("staff_sessions").insert(
+            {
+                "key": _key(session_id),
+                "username": username,
+                "csrf": secrets.token_urlsafe(32),
+                "created_at": store.timestamp(started),
+                "expires_at": store.timestamp(started + timedelta(seconds=MAX_AGE)),
+            }
         )
-    return secret
+    return session_id
 
 
-def settings_of(app: object) -> Settings:
-    """The settings the app runs with, honouring a test's dependency override."""
-    overrides = getattr(app, "dependency_overrides", {})
-    provider = overrides.get(get_settings, get_settings)
-    settings: Settings = provider()
-    return settings
+def find_session(db: Database, session_id: Optional[str]) -> Optional[StaffSession]:
+    """The session with this id, if it has not expired and its account still exists."""
+    if not session_id:
+        return None
+    rows = list(
+        db.query(
+            "select s.key, s.username, s.csrf from staff_sessions as s join staff using (username) "
+            "where s.key = ? and s.expires_at > ?",
+            [_key(session_id), store.now()],
+        )
+    )
+    return StaffSession(**rows[0]) if rows else None
 
 
-class StaffSessions:
-    """Cookie sessions for the /staff pages only; built lazily so nothing is read at import time."""
+def end_session(db: Database, session: StaffSession) -> None:
+    with write_lock(db):
+        db.execute("delete from staff_sessions where key = ?", [session.key])
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-        self._sessions: Optional[SessionMiddleware] = None
-        self._made_with: Optional[Tuple[str, bool]] = None
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith("/staff"):
-            await self.app(scope, receive, send)
-            return
-        settings = settings_of(scope.get("app"))
-        made_with = (session_secret(settings), settings.secure_cookies)
-        if self._sessions is None or made_with != self._made_with:
-            self._sessions = SessionMiddleware(
-                self.app,
-                secret_key=made_with[0],
-                session_cookie=COOKIE,
-                max_age=MAX_AGE,
-                path="/staff",
-                same_site="lax",
-                https_only=settings.secure_cookies,
-            )
-            self._made_with = made_with
-        await self._sessions(scope, receive, send)
+def purge_expired_sessions(db: Database) -> int:
+    """Deletes sessions past their end; returns how many. Runs at each login and in `clinic purge`."""
+    return int(db.execute("delete from staff_sessions where expires_at <= ?", [store.now()]).rowcount)
+
+
+def tell_next_page(db: Database, session: StaffSession, message: str) -> None:
+    """A message shown once, on the next page this session opens ("Saved.")."""
+    with write_lock(db):
+        db.execute("update staff_sessions set flash = ? where key = ?", [message, session.key])
+
+
+def take_message(db: Database, session: StaffSession) -> Optional[str]:
+    """The message left for this page, if any, which is then gone."""
+    rows = list(db.query("select flash from staff_sessions where key = ?", [session.key]))
+    message: Optional[str] = rows[0]["flash"] if rows else None
+    if message is not None:
+        with write_lock(db):
+            db.execute("update staff_sessions set flash = null where key = ?", [session.key])
+    return message
+
+
+def set_session_cookie(response: Response, session_id: str, settings: Settings) -> None:
+    response.set_cookie(
+        COOKIE,
+        session_id,
+        max_age=MAX_AGE,
+        path=COOKIE_PATH,
+        httponly=True,
+        samesite="lax",
+        secure=bool(settings.secure_cookies),
+    )
+
+
+def clear_session_cookie(response: Response, settings: Settings) -> None:
+    response.delete_cookie(
+        COOKIE, path=COOKIE_PATH, httponly=True, samesite="lax", secure=bool(settings.secure_cookies)
+    )

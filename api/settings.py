@@ -10,12 +10,21 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Optional, Tuple
+from urllib.parse import urlsplit
 
 from clinic import settings as read
 from clinic.settings import PROJECT, VAR, ClinicFiles, ConfigurationError, Env, WithClinicFiles
 
 # Re-exported: the API's callers catch it from here.
-__all__ = ["ConfigurationError", "Settings", "get_settings"]
+__all__ = ["ConfigurationError", "Settings", "get_settings", "settings_of"]
+
+# Where a browser treats plain http as secure enough for a session: this machine, and nowhere else.
+LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
+
+
+def on_plain_http_localhost(url: str) -> bool:
+    parts = urlsplit(url)
+    return parts.scheme == "http" and (parts.hostname or "") in LOCAL_HOSTS
 
 
 @dataclass(frozen=True)
@@ -26,10 +35,9 @@ class Settings(WithClinicFiles):
     handoffs_db: Path = VAR / "handoffs.db"
     # No default on purpose: a secret in the repository would be everyone's secret.
     bot_token: Optional[str] = None
-    session_secret: Optional[str] = None
-    session_secret_file: Path = VAR / "session_secret"
-    # Browsers drop Secure cookies on plain http://localhost, so this is for deployments behind TLS.
-    secure_cookies: bool = False
+    # Secure cookies (and HSTS). None: decided from staff_url, true unless the staff pages are on plain
+    # http://localhost, where `make run` serves them and where scripts and tests log in without TLS.
+    secure_cookies: Optional[bool] = None
     staff_url: str = "http://localhost:8000/staff"
     rasa_tracker_db: Path = VAR / "rasa_tracker.db"
     # The action server's queue of requests not yet handed to the API (actions/outbox.py).
@@ -48,6 +56,12 @@ class Settings(WithClinicFiles):
     allowed_origins: Tuple[str, ...] = ()
     # Requests handed over per client per minute (the action server is one client); 0 means no limit.
     handoff_limit_per_minute: int = 60
+    # FastAPI's /docs and /redoc load Swagger and ReDoc from a CDN, next to the staff pages: off unless asked.
+    api_docs: bool = False
+
+    def __post_init__(self) -> None:
+        if self.secure_cookies is None:
+            object.__setattr__(self, "secure_cookies", not on_plain_http_localhost(self.staff_url))
 
     @property
     def email_notifications(self) -> bool:
@@ -64,9 +78,7 @@ class Settings(WithClinicFiles):
             public_rasa_url=read.url(env, "PUBLIC_RASA_URL", rasa_url),
             handoffs_db=read.path(env, "CLINIC_HANDOFFS_DB", VAR / "handoffs.db"),
             bot_token=read.secret(env, "CLINIC_BOT_TOKEN"),
-            session_secret=read.secret(env, "CLINIC_SESSION_SECRET"),
-            session_secret_file=read.path(env, "CLINIC_SESSION_SECRET_FILE", VAR / "session_secret"),
-            secure_cookies=read.flag(env, "CLINIC_SECURE_COOKIES", default=False),
+            secure_cookies=_optional_flag(env, "CLINIC_SECURE_COOKIES"),
             staff_url=read.url(env, "CLINIC_STAFF_URL", "http://localhost:8000/staff"),
             rasa_tracker_db=read.path(env, "CLINIC_RASA_TRACKER_DB", VAR / "rasa_tracker.db"),
             outbox_db=read.path(env, "CLINIC_OUTBOX_DB", VAR / "outbox.db"),
@@ -82,9 +94,23 @@ class Settings(WithClinicFiles):
             content_dir=files.content_dir,
             allowed_origins=read.origins(env),
             handoff_limit_per_minute=read.count(env, "CLINIC_HANDOFF_LIMIT_PER_MINUTE", default=60),
+            api_docs=read.flag(env, "CLINIC_API_DOCS", default=False),
         )
+
+
+def _optional_flag(env: Env, name: str) -> Optional[bool]:
+    """A yes/no setting, or None when it is not set (the default then depends on other settings)."""
+    return read.flag(env, name, default=False) if env.get(name, "").strip() else None
 
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     return Settings.from_env()
+
+
+def settings_of(app: object) -> Settings:
+    """The settings the app runs with, honouring a test's dependency override (for middleware)."""
+    overrides = getattr(app, "dependency_overrides", {})
+    provider = overrides.get(get_settings, get_settings)
+    settings: Settings = provider()
+    return settings

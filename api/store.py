@@ -302,6 +302,36 @@ def forget_handoff(db: Database, *, reference: str) -> Dict[str, Any]:
     return {"notes": notes, "history": history, "feedback": feedback, "other_requests": others}
 
 
+def references_in(db: Database, *, conversation_id: str) -> List[str]:
+    """The references of the requests that came from one conversation, oldest first."""
+    return [
+        row["reference"]
+        for row in db.query(
+            "select reference from handoffs where conversation_id = ? order by id", [conversation_id]
+        )
+    ]
+
+
+def forget_conversation_data(db: Database, *, conversation_id: str) -> Dict[str, Any]:
+    """Deletes every request from one conversation (with their notes, history and keys) and its feedback.
+
+    Returns the references deleted and how many notes, history entries and pieces of feedback went.
+    """
+    with write_lock(db):
+        references = references_in(db, conversation_id=conversation_id)
+        its_requests = "(select id from handoffs where conversation_id = ?)"
+        notes = db.table("handoff_notes").count_where(f"handoff_id in {its_requests}", [conversation_id])
+        history = db.table("handoff_history").count_where(f"handoff_id in {its_requests}", [conversation_id])
+        db.execute("delete from handoffs where conversation_id = ?", [conversation_id])
+        feedback = db.execute("delete from feedback where conversation_id = ?", [conversation_id]).rowcount
+    return {
+        "references": references,
+        "notes": notes,
+        "history": history,
+        "feedback": feedback,
+    }
+
+
 def all_handoffs(db: Database) -> Iterator[Dict[str, Any]]:
     """Every request, oldest first, without transcript, notes or history (for the CSV export)."""
     return db.query(
@@ -317,17 +347,26 @@ def add_staff(db: Database, *, username: str, password_hash: str) -> None:
         db.table("staff").insert({"username": username, "password_hash": password_hash, "created_at": now()})
 
 
-def set_staff_password(db: Database, *, username: str, password_hash: str) -> None:
+def set_staff_password(db: Database, *, username: str, password_hash: str) -> int:
+    """A new password; every open session of the account ends with the old one. Returns how many."""
     with write_lock(db):
         if not db.table("staff").count_where("username = ?", [username]):
             raise StaffNotFound(username)
         db.execute("update staff set password_hash = ? where username = ?", [password_hash, username])
+        return _end_sessions_of(db, username=username)
 
 
-def remove_staff(db: Database, *, username: str) -> None:
+def remove_staff(db: Database, *, username: str) -> int:
+    """Removes the account and ends its open sessions; returns how many sessions ended."""
     with write_lock(db):
         if not db.execute("delete from staff where username = ?", [username]).rowcount:
             raise StaffNotFound(username)
+        return _end_sessions_of(db, username=username)
+
+
+def _end_sessions_of(db: Database, *, username: str) -> int:
+    # A password change is how a stolen session is ended: every session of the account goes with it.
+    return int(db.execute("delete from staff_sessions where username = ?", [username]).rowcount)
 
 
 def list_staff(db: Database) -> List[Dict[str, Any]]:

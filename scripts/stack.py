@@ -30,7 +30,6 @@ BIN = Path(sys.executable).parent
 SECRETS_USED_BY = {
     "CLINIC_BOT_TOKEN": ("actions", "api"),
     "CLINIC_ACTION_TOKEN": ("actions",),
-    "CLINIC_SESSION_SECRET": ("api",),
     "CLINIC_SMTP_PASSWORD": ("api",),
 }
 QUIET = {
@@ -92,8 +91,8 @@ class Stack:
     @property
     def allowed_origins(self) -> List[str]:
         """The clinic site's origins (CLINIC_ALLOWED_ORIGINS, spaces or commas), else the API's own."""
-        origins = os.environ.get("CLINIC_ALLOWED_ORIGINS", "").replace(",", " ").split()
-        return origins or [self.urls["api"]]
+        given = self.settings.get("CLINIC_ALLOWED_ORIGINS") or os.environ.get("CLINIC_ALLOWED_ORIGINS", "")
+        return given.replace(",", " ").split() or [self.urls["api"]]
 
     def _endpoints(self) -> Path:
         """Rasa's endpoints for these ports: the action server (and its secret), the tracker store."""
@@ -157,7 +156,6 @@ class Stack:
             "CLINIC_OUTBOX_DB": str(self.var_dir / "outbox.db"),
             "CLINIC_HANDOFFS_DB": str(self.var_dir / "handoffs.db"),
             "CLINIC_RASA_TRACKER_DB": str(self.var_dir / "rasa_tracker.db"),
-            "CLINIC_SESSION_SECRET_FILE": str(self.var_dir / "session_secret"),
             "RASA_URL": self.urls["rasa"],
             "ACTION_SERVER_URL": self.urls["actions"],
             "CLINIC_KNOWLEDGE_DB": str(self.var_dir / "knowledge.db"),
@@ -269,7 +267,7 @@ def main() -> None:
         urls = stack.urls
         print(
             "\nThe clinic assistant is running:\n"
-            f"  Web page and staff API   {urls['api']}/   (health: {urls['api']}/healthz, API docs: {urls['api']}/docs)\n"
+            f"  Web page and staff API   {urls['api']}/   (health: {urls['api']}/healthz; staff: {urls['api']}/staff)\n"
             f"  Rasa (REST and socket.io) {urls['rasa']}/webhooks/rest/webhook\n"
             f"  Action server            {urls['actions']}/health\n"
             "Try:  curl -s localhost:5005/webhooks/rest/webhook "

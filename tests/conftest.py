@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Optional
 
 import pytest
 
@@ -74,11 +75,12 @@ def project_file(*parts: str) -> Path:
 TEST_SETTINGS = {"CLINIC_CHAT_LIMIT_PER_CLIENT_PER_MINUTE": "0"}
 
 
-def running_stack(tmp_path_factory, name: str, **settings: str):
-    """Start Rasa, the action server and the API on free ports with their own SQLite files."""
+def running_stack(tmp_path_factory, name: str, *, var_dir: Optional[Path] = None, **settings: str):
+    """Start Rasa, the action server and the API on free ports with their own SQLite files (in `var_dir`,
+    else a new temporary folder)."""
     from scripts.stack import Ports, Stack
 
-    var_dir = tmp_path_factory.mktemp(name)
+    var_dir = var_dir or tmp_path_factory.mktemp(name)
     log = (var_dir / "stack.log").open("w")
     stack = Stack(
         ports=Ports.free(),
@@ -169,7 +171,6 @@ def api_settings(tmp_path):
         public_rasa_url=nowhere,
         handoffs_db=tmp_path / "handoffs.db",
         bot_token=BOT_TOKEN,
-        session_secret_file=tmp_path / "session_secret",
         rasa_tracker_db=tmp_path / "rasa_tracker.db",
         outbox_db=tmp_path / "outbox.db",
     )

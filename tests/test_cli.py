@@ -50,7 +50,10 @@ def clinic(api_settings, monkeypatch, capsys):
         out, err = capsys.readouterr()
         return code, out, err
 
-    return run
+    umask = os.umask(0o022)
+    os.umask(umask)
+    yield run
+    os.umask(umask)  # main() makes its process private: this one, pytest's, gets its own back
 
 
 def backdate(settings, handoff_id, days):
@@ -89,8 +92,32 @@ def test_a_short_password_is_refused_and_nothing_is_stored(clinic):
     code, out, err = clinic("staff", "add", "robin", stdin="short\n")
 
     assert code == 1
-    assert "at least 10 characters" in err
+    assert "at least 12 characters" in err
     assert "robin" not in clinic("staff", "list")[1]
+
+
+@pytest.mark.parametrize(
+    "password, why",
+    [
+        ("aaaaaaaaaaaa", "repeats too few characters"),
+        ("qwertyuiop12", "one of the most common ones"),
+        ("robin the physio", "must not contain the username"),
+    ],
+)
+def test_a_weak_password_is_refused_with_what_to_do_and_nothing_is_stored(clinic, password, why):
+    code, out, err = clinic("staff", "add", "robin", stdin=password + "\n")
+
+    assert code == 1
+    what_is_wrong, what_to_do = err.split(": ", 1)
+    assert why in what_is_wrong and what_to_do.startswith(("choose", "use"))
+    assert "robin" not in clinic("staff", "list")[1]
+
+
+def test_a_new_password_is_held_to_the_same_policy(clinic, api, staff):
+    code, out, err = clinic("staff", "password", staff[0], stdin="frontdesk password 2\n")
+
+    assert code == 1 and "must not contain the username" in err
+    assert api.get("/api/handoffs", auth=staff).status_code == 200
 
 
 def test_an_existing_account_is_not_overwritten(clinic):
@@ -201,6 +228,40 @@ def test_export_writes_csv_with_a_header_readable_only_by_the_clinic(clinic, han
     assert rows[0]["name"] == "Jordan Lee" and rows[0]["kind"] == "booking" and rows[0]["status"] == "new"
     # A patient's text never runs as a spreadsheet formula.
     assert rows[1]["name"].startswith("'=")
+
+
+def test_export_over_a_file_others_could_read_leaves_only_a_private_file(clinic, hand_over, tmp_path):
+    hand_over()
+    out_file = tmp_path / "requests.csv"
+    out_file.write_text("last month's export, longer than this one will be\n" * 100)
+    out_file.chmod(0o644)
+
+    code, out, err = clinic("export", "--out", str(out_file))
+
+    assert code == 0, err
+    assert out_file.stat().st_mode & 0o777 == 0o600
+    assert out_file.read_text().splitlines()[0] == ",".join(EXPORT_COLUMNS)
+    assert "last month" not in out_file.read_text()
+    assert [f.name for f in tmp_path.iterdir() if f.name.startswith(".requests.csv")] == []  # no draft left
+
+
+def test_everything_the_command_creates_is_private_whatever_the_umask_it_started_with(tmp_path):
+    fresh = tmp_path / "var" / "handoffs.db"
+
+    result = subprocess.run(
+        [str(CLINIC), "staff", "list"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "CLINIC_HANDOFFS_DB": str(fresh)},
+        preexec_fn=lambda: os.umask(0o022),
+        timeout=60,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert fresh.parent.stat().st_mode & 0o777 == 0o700
+    made = [path for path in fresh.parent.iterdir()]
+    assert fresh in made
+    assert {path.name: path.stat().st_mode & 0o777 for path in made} == {path.name: 0o600 for path in made}
 
 
 def test_export_to_standard_output(clinic, hand_over):
@@ -520,6 +581,85 @@ def test_forget_names_other_requests_from_the_same_conversation_and_keeps_them(c
     assert code == 0, err
     assert f"Kept {question['reference']} from the same conversation: forget them too if asked." in out
     assert api.get(f"/api/handoffs/{question['id']}", auth=staff).status_code == 200
+
+
+def test_forget_a_conversation_deletes_its_events_requests_feedback_and_queued_copies(
+    clinic, api, api_settings, two_patients, hand_over, staff
+):
+    jordan, sam = two_patients
+    question = hand_over(
+        kind="question", therapy=None, question="Do you bill ICBC?", conversation_id="conversation-jordan"
+    )
+    sams_conversation = conversation(api_settings.rasa_tracker_db, "conversation-sam")
+
+    code, out, err = clinic("forget", "conversation-jordan")
+
+    assert code == 0, err
+    assert out.splitlines() == [
+        f"Deleted 2 request(s) from conversation conversation-jordan ({jordan['reference']}, "
+        f"{question['reference']}) with their 1 note(s) and 4 history entries.",
+        "Deleted 1 piece(s) of feedback given in it.",
+        f"Deleted 9 conversation event(s) from {api_settings.rasa_tracker_db}.",
+        f"Deleted 1 request(s) queued by the action server from {api_settings.outbox_db}.",
+        "Backups made before now still hold this conversation.",
+    ]
+    for gone in (jordan, question):
+        assert api.get(f"/api/handoffs/{gone['id']}", auth=staff).status_code == 404
+    assert conversation(api_settings.rasa_tracker_db, "conversation-jordan") == []
+    with connect(api_settings.handoffs_db) as db:
+        assert [row["conversation_id"] for row in db.query("select conversation_id from feedback")] == [
+            "conversation-sam"
+        ]
+        assert not db.execute(
+            "select count(*) from handoff_notes where handoff_id = ?", [jordan["id"]]
+        ).fetchone()[0]
+    with closing(sqlite3.connect(api_settings.outbox_db)) as outbox:
+        payloads = [json.loads(row[0]) for row in outbox.execute("select payload from outbox")]
+    assert [payload["name"] for payload in payloads] == ["Sam Patel"]
+    # Everything of Sam's is as it was.
+    assert api.get(f"/api/handoffs/{sam['id']}", auth=staff).json()["notes"][0]["text"] == "Emailed Sam"
+    assert conversation(api_settings.rasa_tracker_db, "conversation-sam") == sams_conversation
+
+
+def test_forget_a_conversation_with_no_request_yet_deletes_what_there_is(clinic, api_settings, two_patients):
+    save_conversation(api_settings.rasa_tracker_db, "just-asking", "does IMS hurt?")
+    enqueue(
+        {"kind": "question", "name": "Kim", "conversation_id": "just-asking"}, path=api_settings.outbox_db
+    )
+
+    code, out, err = clinic("forget", "just-asking")
+
+    assert code == 0, err
+    assert "Deleted 0 request(s) from conversation just-asking (none)" in out
+    assert f"Deleted 6 conversation event(s) from {api_settings.rasa_tracker_db}." in out
+    assert f"Deleted 1 request(s) queued by the action server from {api_settings.outbox_db}." in out
+    assert conversation(api_settings.rasa_tracker_db, "just-asking") == []
+    assert events_by_conversation(api_settings.rasa_tracker_db) == {
+        "conversation-jordan": 9,
+        "conversation-sam": 9,
+    }
+
+
+def test_forget_a_conversation_leaves_no_trace_of_the_patient_in_the_database_files(
+    clinic, api_settings, running_api, two_patients, tmp_path
+):
+    files = sorted(tmp_path.glob("*.db*"))
+    assert [f.name for f in files if b"Jordan" in f.read_bytes()]
+
+    assert clinic("forget", "conversation-jordan")[0] == 0
+
+    assert not [f.name for f in files if f.exists() and b"Jordan" in f.read_bytes()]
+    assert [f.name for f in files if f.exists() and b"Sam Patel" in f.read_bytes()]
+
+
+def test_forget_an_id_nothing_is_kept_under_says_so_and_deletes_nothing(clinic, api_settings, two_patients):
+    before = [contents(path) for path in databases(api_settings)]
+
+    code, out, err = clinic("forget", "conversation-nobody")
+
+    assert code == 1
+    assert "Nothing is kept under 'conversation-nobody'" in err and "Nothing was deleted." in err
+    assert [contents(path) for path in databases(api_settings)] == before
 
 
 def clinic_yml_with(tmp_path, monkeypatch, retention_days):

@@ -22,7 +22,7 @@ import httpx
 import pytest
 
 from clinic.settings import PROJECT
-from tests.conftest import BOOKING, TEST_SETTINGS, say
+from tests.conftest import BOOKING, running_stack, say
 
 pytestmark = pytest.mark.e2e
 
@@ -30,9 +30,7 @@ AS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
 
 
 @pytest.fixture(scope="module")
-def stack():
-    from scripts.stack import Ports, Stack
-
+def stack(tmp_path_factory):
     home = Path(tempfile.mkdtemp(prefix="clinic-install-"))
     home.chmod(0o755)  # reachable by every local user: only the modes below may keep them out
     var_dir = home / "var"
@@ -40,20 +38,9 @@ def stack():
     with closing(sqlite3.connect(var_dir / "handoffs.db")):  # an earlier version's database, 0644
         pass
     (var_dir / "handoffs.db").chmod(0o644)
-    log = (home / "stack.log").open("w")
-    running = Stack(
-        ports=Ports.free(), var_dir=var_dir, log=log, rasa_interface="127.0.0.1", settings=TEST_SETTINGS
-    )
     try:
-        running.start().wait_until_ready(timeout=240)
-        yield running
-    except Exception:
-        log.flush()
-        print((home / "stack.log").read_text()[-5000:])
-        raise
+        yield from running_stack(tmp_path_factory, "hardening", var_dir=var_dir)
     finally:
-        running.stop()
-        log.close()
         shutil.rmtree(home, ignore_errors=True)
 
 
@@ -231,7 +218,7 @@ def test_knowing_a_conversations_id_is_not_enough_to_listen_or_write(stack):
     assert written is False and reply is True
     assert heard == []
     assert again == token
-    assert [r["custom"]["topic"] for r in patient_replies] == ["needle_pain"]
+    assert [r["metadata"]["topic"] for r in patient_replies] == ["needle_pain"]
     assert [row for row in tracker_rows(stack, token.split(".")[0]) if row[0] == "user"] != []
 
 

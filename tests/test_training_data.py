@@ -25,6 +25,7 @@ NON_FAQ_INTENTS = [
     "stop",
     "change_field",
     "not_english",
+    "forget_conversation",
 ]
 
 
