@@ -48,6 +48,22 @@ $(SOCKET_IO): $(NODE_MODULES)
 	@mkdir -p $(@D)
 	cp node_modules/socket.io-client/dist/socket.io.min.js $@
 
+# rasa-webchat, the widget most Rasa sites embed: the browser tests check our chat works with it too.
+# Only its npm tarball's standalone bundle is needed (not its build-time packages), checked against the
+# integrity npm publishes for it.
+WEBCHAT_VERSION := 1.0.1
+WEBCHAT_INTEGRITY := sha512-Ld1zVJvTAaTrs6A5p8t70agNNrKYRyXlvqXZRgBoDvKKUXbA0jhJKECi5bdPGlaR6jsmqWtVylHS+YqIqo0x8w==
+WEBCHAT := build/webchat/rasa-webchat-$(WEBCHAT_VERSION).js
+WEBCHAT_TARBALL := build/webchat/rasa-webchat-$(WEBCHAT_VERSION).tgz
+
+$(WEBCHAT): $(INSTALLED)
+	@command -v npm >/dev/null || { echo "npm is needed for the browser tests: install Node.js and npm (e.g. 'apt-get install -y nodejs npm')"; exit 1; }
+	@mkdir -p $(@D)
+	cd $(@D) && npm pack rasa-webchat@$(WEBCHAT_VERSION) --silent >/dev/null
+	@test "$$($(PY) -m scripts.integrity $(WEBCHAT_TARBALL))" = "$(WEBCHAT_INTEGRITY)" \
+		|| { echo "$(WEBCHAT_TARBALL) does not match rasa-webchat $(WEBCHAT_VERSION)'s published integrity"; rm -f $(WEBCHAT_TARBALL); exit 1; }
+	tar -xzf $(WEBCHAT_TARBALL) -O package/lib/index.js > $@
+
 widget: $(SOCKET_IO) ## Install the widget's npm packages and copy socket.io's client into api/static
 
 spacy: $(SPACY) ## Build our spaCy pipeline (build/clinic_nlp)
@@ -60,7 +76,7 @@ train: $(MODEL) ## Train the assistant if its data or configuration changed
 run: $(MODEL) $(SOCKET_IO) ## Start Rasa (5005), the action server (5055) and the web app (8000)
 	$(PY) -m scripts.stack
 
-test: $(MODEL) $(SOCKET_IO) ## Check who imports whom, validate the data and run every test, end to end included
+test: $(MODEL) $(SOCKET_IO) $(WEBCHAT) ## Check who imports whom, validate the data and run every test, end to end included
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/rasa data validate --fail-on-warnings --quiet
 	$(PY) -m pytest

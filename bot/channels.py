@@ -199,10 +199,18 @@ class ClinicRestInput(RestInput):
 
 
 class WholeReplySocketIOOutput(CountingReplies, SocketIOOutput):
-    """Emits each reply as one `bot_uttered`: text, quick replies and `custom` together."""
+    """Emits each reply as one `bot_uttered` in the stock socket.io shape: `text`, `quick_replies`, and
+    our topic, sources and `asks` as the message's `metadata`.
+
+    Off-the-shelf clients render a reply only in the shapes they know: rasa-webchat draws exactly
+    `{text}` or `{text, quick_replies}` and sends anything else to a custom-component hook, but it sets
+    `metadata` aside before choosing. So `metadata` reaches our widget and is harmless to theirs.
+    """
 
     async def send_response(self, recipient_id: str, message: Dict[str, Any]) -> None:
-        whole = {key: message[key] for key in ("text", "image", "attachment", "custom") if message.get(key)}
+        whole = {key: message[key] for key in ("text", "image", "attachment") if message.get(key)}
+        if message.get("custom"):
+            whole["metadata"] = message["custom"]
         buttons = message.get("buttons") or message.get("quick_replies") or []
         if buttons:
             # The stock socket.io shape, so off-the-shelf socket.io chat clients render them too.

@@ -167,7 +167,7 @@ def test_the_socketio_channel_answers_whole_and_takes_a_resent_message_once(stac
     acks, replies = asyncio.run(talk())
     assert acks == [True, True]
     [reply] = replies  # the resent message was acknowledged, not answered again
-    assert reply["custom"]["topic"] == "needle_pain" and "atraumatic" in reply["text"]
+    assert reply["metadata"]["topic"] == "needle_pain" and "atraumatic" in reply["text"]
     assert reply["quick_replies"][0] == {
         "content_type": "text",
         "title": "What if I'm afraid of needles?",

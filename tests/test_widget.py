@@ -206,7 +206,7 @@ class FakeSocketServer:
         self.emitted.append((event, data, room))
 
 
-def test_the_socketio_channel_emits_each_reply_whole():
+def test_the_socketio_channel_emits_each_reply_whole_in_the_stock_shape_with_our_metadata():
     from bot.channels import WholeReplySocketIOOutput
 
     sio = FakeSocketServer()
@@ -224,7 +224,7 @@ def test_the_socketio_channel_emits_each_reply_whole():
             "bot_uttered",
             {
                 "text": reply["text"],
-                "custom": reply["custom"],
+                "metadata": reply["custom"],
                 "quick_replies": [
                     {
                         "content_type": "text",

@@ -7,7 +7,8 @@
  * Optional: data-api-url (where /api/widget/config and /api/feedback live; default: this script's
  * origin). It loads its stylesheet and socket.io's browser client from beside itself, so nothing comes
  * from anywhere but the clinic's own servers. It talks to Rasa's socket.io channel
- * (bot.channels.ClinicSocketIOInput): one `bot_uttered` per reply, with text, quick_replies and custom.
+ * (bot.channels.ClinicSocketIOInput): one `bot_uttered` per reply, with text, quick_replies and our
+ * topic, sources and asks in `metadata` (the stock shape, which off-the-shelf clients render too).
  *
  * The conversation survives reloads and other pages of the site: the session id, the transcript and
  * the messages not yet acknowledged are kept in localStorage; a message typed while offline is sent
@@ -399,7 +400,7 @@
     if (load("writer", tabId) !== tabId) return;
     var buttons = (message.quick_replies || message.buttons || []).filter(function (b) { return b && b.title; })
       .map(function (b) { return { title: String(b.title), payload: String(b.payload || b.title) }; });
-    var item = { id: newId(), who: "bot", text: String(message.text || ""), buttons: buttons, custom: message.custom || {} };
+    var item = { id: newId(), who: "bot", text: String(message.text || ""), buttons: buttons, custom: message.metadata || message.custom || {} };
     if (!item.text && !buttons.length) return;
     var before = transcript.length;
     append(item);
