@@ -1,6 +1,11 @@
 """Scores the trained assistant on held-out questions it never saw in training.
 
     python -m scripts.evaluate [--model models/clinic.tar.gz] [--holdout tests/data/nlu_holdout.yml]
+                               [--real test|dev|none]
+
+Two sets: our own held-out file (written in the training data's voice), and real questions people
+asked on public pages (data/real/questions.tsv), split by site: choose on `--real dev`, report `test`
+(the default, what `make eval` shows) once.
 
 Each question goes through the same path as in the chat: Rasa's NLU (our spaCy pipeline, our intent classifier,
 the red-flag guard) and then `actions.understanding.decide`, which answers, asks "Did you mean ...?"
@@ -18,7 +23,7 @@ import os
 import platform
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Tuple
+from typing import Dict, FrozenSet, List, Tuple
 
 import yaml
 
@@ -38,12 +43,31 @@ class Case:
     expected: str
     predicted: str  # a topic id, "clarify", "out_of_scope", "emergency" or a small-talk intent
     intent: str  # the classifier's own top intent, before our decision
+    acceptable: FrozenSet[str] = frozenset()  # the expected topic and any other the labellers accepted
+    offered: Tuple[str, ...] = ()  # the topics "Did you mean ...?" offered
+
+    @property
+    def right(self) -> bool:
+        return self.predicted == self.expected or self.predicted in self.acceptable
 
 
-def read_holdout(path: Path) -> List[Tuple[str, str]]:
+Question = Tuple[str, str, FrozenSet[str]]  # text, expected topic, acceptable topics
+
+
+def read_real(split: str) -> List[Question]:
+    """One side of the real questions: (question, topic, topics also acceptable)."""
+    from scripts.real_questions import real_questions
+
+    return [
+        (row["question"], row["topic"], frozenset({row["topic"], *filter(None, row["also_ok"].split(","))}))
+        for row in real_questions(split)
+    ]
+
+
+def read_holdout(path: Path) -> List[Question]:
     blocks = yaml.safe_load(path.read_text(encoding="utf-8"))["nlu"]
     return [
-        (line.strip()[2:].strip(), block["intent"])
+        (line.strip()[2:].strip(), block["intent"], frozenset({block["intent"]}))
         for block in blocks
         for line in block["examples"].splitlines()
         if line.strip().startswith("- ")
@@ -79,9 +103,7 @@ def reply_topics() -> Dict[str, str]:
 FORM_TOPICS = {"booking_form": "booking", "handoff_form": "handoff"}
 
 
-async def run_cases(
-    model: Path, questions: List[Tuple[str, str]], topics: set, offered: List[str]
-) -> List[Case]:
+async def run_cases(model: Path, questions: List[Question], topics: set, offered: List[str]) -> List[Case]:
     from rasa.core.agent import Agent  # heavy: imported only when evaluating
     from rasa.utils.common import configure_logging_and_warnings
     from rasa.utils.log_utils import configure_structlog
@@ -91,12 +113,15 @@ async def run_cases(
     agent = Agent.load(str(model))
     action_for, small_talk = routes(), reply_topics()
     cases = []
-    for text, expected in questions:
+    for text, expected, acceptable in questions:
         parse = await agent.parse_message(text)
         intent = parse["intent"]["name"]
         action = action_for.get(intent, "action_answer_question")
+        options: Tuple[str, ...] = ()
         if action == "action_answer_question":
-            predicted = outcome(decide(parse, topics, offered))
+            decision = decide(parse, topics, offered)
+            predicted = outcome(decision)
+            options = tuple(decision.candidates) if decision.kind == "clarify" else ()
         elif action == "action_emergency":
             predicted = EMERGENCY
         elif action in FORM_TOPICS:
@@ -104,7 +129,8 @@ async def run_cases(
         else:
             predicted = intent if intent in (topics | {OUT_OF_SCOPE}) else small_talk.get(intent, intent)
         ranking = [r for r in parse.get("intent_ranking", []) if r["name"] != "nlu_fallback"]
-        cases.append(Case(text, expected, predicted, ranking[0]["name"] if ranking else intent))
+        top = ranking[0]["name"] if ranking else intent
+        cases.append(Case(text, expected, predicted, top, acceptable, options))
     return cases
 
 
@@ -127,7 +153,7 @@ def report(cases: List[Case], topics: set, model: Path, holdout: Path) -> str:
     intent_right = sum(c.intent == c.expected for c in cases)
 
     confused = collections.Counter((c.expected, c.predicted) for c in cases if c.predicted != c.expected)
-    per_topic = collections.defaultdict(lambda: [0, 0])
+    per_topic: Dict[str, List[int]] = collections.defaultdict(lambda: [0, 0])
     for c in faq:
         per_topic[c.expected][1] += 1
         per_topic[c.expected][0] += c.predicted == c.expected
@@ -176,11 +202,100 @@ def report(cases: List[Case], topics: set, model: Path, holdout: Path) -> str:
     return "\n".join(lines)
 
 
+SAFETY_SET = ROOT / "tests" / "data" / "safety_eval.yml"
+
+
+def read_safety() -> List[Tuple[str, str, str]]:
+    """The blind safety set: (text, tier, family or kind); tier is emergency, urgent or look_alike."""
+    spec = yaml.safe_load(SAFETY_SET.read_text(encoding="utf-8"))
+    return [
+        (item["text"], tier, item.get("family") or item.get("kind") or "")
+        for tier in ("emergency", "urgent", "look_alike")
+        for item in spec.get(tier, [])
+    ]
+
+
+def safety_report(cases: List[Case], kinds: List[str]) -> str:
+    """Emergency recall by family, what urgent messages got, and look-alike false alarms by kind (#12)."""
+    by_tier: Dict[str, List[Tuple[Case, str]]] = collections.defaultdict(list)
+    for case, kind in zip(cases, kinds, strict=True):
+        by_tier[case.expected].append((case, kind))
+
+    def alarms(tier: str) -> int:
+        return sum(case.predicted == EMERGENCY for case, _ in by_tier[tier])
+
+    emergencies, urgent, look_alikes = by_tier["emergency"], by_tier["urgent"], by_tier["look_alike"]
+    missed = [(case, kind) for case, kind in emergencies if case.predicted != EMERGENCY]
+    false_alarms = [(case, kind) for case, kind in look_alikes if case.predicted == EMERGENCY]
+    return "\n".join(
+        [
+            "## Safety: the blind set (tests/data/safety_eval.yml)",
+            "",
+            f"{len(cases)} messages written from docs/red_flag_sources.md by an author who never read our patterns.",
+            "",
+            "| measure | value | target (#12) |",
+            "|---|---|---|",
+            f"| **emergency recall** | **{ratio(alarms('emergency'), len(emergencies))}** | 1.0 |",
+            f"| urgent messages that got the 911 reply (there is no urgent tier yet) | {ratio(alarms('urgent'), len(urgent))} | |",
+            f"| **look-alike false alarms** | **{ratio(len(false_alarms), len(look_alikes))}** | ≤ 0.03 |",
+            "",
+            "### Emergencies missed",
+            "",
+            *[f"- {kind}: {case.text} → `{case.predicted}`" for case, kind in missed],
+            "",
+            "### Look-alikes that got the emergency reply",
+            "",
+            *[f"- {kind}: {case.text}" for case, kind in false_alarms],
+            "",
+        ]
+    )
+
+
+def real_report(cases: List[Case], topics: set, split: str) -> str:
+    """The columns issue #11 asks for, on one side of the real questions."""
+    faq = [c for c in cases if c.expected in topics]
+    off_topic = [c for c in cases if c.expected == OUT_OF_SCOPE]
+    right = sum(c.right for c in faq)
+    wrong = sum(c.predicted in topics and not c.right for c in faq)
+    asked_with = sum(c.predicted == "clarify" and bool(c.acceptable & set(c.offered)) for c in faq)
+    asked_without = sum(c.predicted == "clarify" and not (c.acceptable & set(c.offered)) for c in faq)
+    declined = sum(c.predicted == OUT_OF_SCOPE for c in faq)
+    rejected = sum(c.predicted not in topics and c.predicted != EMERGENCY for c in off_topic)
+    alarms = sum(c.predicted == EMERGENCY for c in cases if c.expected != EMERGENCY)
+    missed = [c for c in faq if not c.right] + [c for c in off_topic if c.predicted in topics]
+    return "\n".join(
+        [
+            f"## Real patients' questions: the {split} side",
+            "",
+            f"{len(cases)} questions people asked on public pages (`data/real/questions.tsv`, {split} side: its sites",
+            "are never trained on), labelled by two people independently; a topic either accepted counts as right.",
+            "",
+            "| what the patient got | share | target (#11) |",
+            "|---|---|---|",
+            f"| **the right answer** | **{ratio(right, len(faq))}** | ≥ 0.90 |",
+            f"| a wrong FAQ answer | {ratio(wrong, len(faq))} | ≤ 0.03 |",
+            f'| "Did you mean" offering the right topic | {ratio(asked_with, len(faq))} | |',
+            f"| right or one click away | {ratio(right + asked_with, len(faq))} | ≥ 0.96 |",
+            f'| "Did you mean" without it | {ratio(asked_without, len(faq))} | |',
+            f'| "I can\'t answer that" | {ratio(declined, len(faq))} | |',
+            f"| **real off-topic not answered** | **{ratio(rejected, len(off_topic))}** | ≥ 0.95 |",
+            f"| emergency reply to a question that is not one | {ratio(alarms, len(cases))} | 0 |",
+            "",
+            "### Misses",
+            "",
+            *[f"- `{c.expected}` → `{c.predicted}`: {c.text[:160]}" for c in missed],
+            "",
+        ]
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, default=ROOT / "models" / "clinic.tar.gz")
     parser.add_argument("--holdout", type=Path, default=ROOT / "tests" / "data" / "nlu_holdout.yml")
     parser.add_argument("--report", type=Path, default=REPORT)
+    parser.add_argument("--real", choices=["test", "dev", "none"], default="test")
+    parser.add_argument("--no-safety", dest="safety", action="store_false", help="skip the blind safety set")
     args = parser.parse_args()
 
     from actions.knowledge import knowledge_base
@@ -189,6 +304,18 @@ def main() -> None:
     offered = load_clinic(settings().clinic_config)["therapies_offered"]
     cases = asyncio.run(run_cases(args.model, read_holdout(args.holdout), topics, offered))
     text = report(cases, topics, args.model, args.holdout)
+    if args.real != "none":
+        real = asyncio.run(run_cases(args.model, read_real(args.real), topics, offered))
+        section = real_report(real, topics, args.real)
+        text = text.replace("## Per topic", section + "\n## Per topic (our held-out file)", 1)
+        print("\n".join(section.splitlines()[:16]))
+    if args.safety:
+        messages = read_safety()
+        questions = [(text, tier, frozenset({tier})) for text, tier, _ in messages]
+        safety = asyncio.run(run_cases(args.model, questions, topics, offered))
+        section = safety_report(safety, [kind for _, _, kind in messages])
+        text = text.replace("## Per topic", section + "\n## Per topic", 1)
+        print("\n".join(section.splitlines()[:10]))
     args.report.parent.mkdir(parents=True, exist_ok=True)
     args.report.write_text(text, encoding="utf-8")
     print("\n".join(text.splitlines()[:22]))

@@ -23,6 +23,7 @@ from typing import IO, Dict, List, Optional
 import httpx
 
 from clinic.files import PRIVATE_UMASK, keep_private, private_folder
+from clinic.settings import origins as read_origins
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -91,8 +92,7 @@ class Stack:
     @property
     def allowed_origins(self) -> List[str]:
         """The clinic site's origins (CLINIC_ALLOWED_ORIGINS, spaces or commas), else the API's own."""
-        given = self.settings.get("CLINIC_ALLOWED_ORIGINS") or os.environ.get("CLINIC_ALLOWED_ORIGINS", "")
-        return given.replace(",", " ").split() or [self.urls["api"]]
+        return list(read_origins({**os.environ, **self.settings})) or [self.urls["api"]]
 
     def _endpoints(self) -> Path:
         """Rasa's endpoints for these ports: the action server (and its secret), the tracker store."""

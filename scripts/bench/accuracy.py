@@ -24,6 +24,7 @@ from scripts.evaluate import (
     FORM_TOPICS,
     OUT_OF_SCOPE,
     ROOT,
+    Question,
     read_holdout,
     reply_topics,
     routes,
@@ -130,23 +131,21 @@ def router(topics: Set[str]) -> Callable[[str], str]:
     return routed
 
 
-def peer_scores(
-    questions: List[Tuple[str, str]], topics: Set[str], training: Path = TRAINING
-) -> List[Scores]:
+def peer_scores(questions: List[Question], topics: Set[str], training: Path = TRAINING) -> List[Scores]:
     examples = training_examples(training)
     texts, intents = [t for t, _ in examples], [i for _, i in examples]
     routed = router(topics)
     results = []
     for name, make in peers().items():
         model = make().fit(texts, intents)
-        predicted = model.predict([q for q, _ in questions])
+        predicted = model.predict([q for q, _, _ in questions])
         results.append(
-            score(name, [(e, routed(p)) for (_, e), p in zip(questions, predicted, strict=True)], topics)
+            score(name, [(e, routed(p)) for (_, e, _), p in zip(questions, predicted, strict=True)], topics)
         )
     return results
 
 
-def our_scores(model: Path, questions: List[Tuple[str, str]], topics: Set[str], offered: List[str]) -> Scores:
+def our_scores(model: Path, questions: List[Question], topics: Set[str], offered: List[str]) -> Scores:
     cases = asyncio.run(run_cases(model, questions, topics, offered))
     return score(OURS, [(c.expected, c.predicted) for c in cases], topics)
 
