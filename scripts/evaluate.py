@@ -251,6 +251,49 @@ def safety_report(cases: List[Case], kinds: List[str]) -> str:
     )
 
 
+CLINC_SAMPLE = 500  # of each: out-of-scope queries, and queries of CLINC150's 150 other intents
+CLINC_SEED = 150
+
+
+def read_clinc(path: Path) -> List[Question]:
+    """1,000 CLINC150 test queries (Larson et al. 2019): 500 out-of-scope and 500 of its 150 other
+    domains, sampled with a fixed seed. Every one should be declined here: none is about our topics."""
+    import json
+    import random
+
+    data = json.loads(path.read_text(encoding="utf-8"))
+    sample = random.Random(CLINC_SEED)
+    picked = sample.sample(data["oos_test"], CLINC_SAMPLE) + sample.sample(data["test"], CLINC_SAMPLE)
+    return [(text, OUT_OF_SCOPE, frozenset({OUT_OF_SCOPE})) for text, _ in picked]
+
+
+def clinc_report(cases: List[Case], topics: set, path: Path) -> str:
+    answered = [c for c in cases if c.predicted in topics]
+    alarms = [c for c in cases if c.predicted == EMERGENCY]
+    asked = sum(c.predicted == "clarify" for c in cases)
+    handled = len(cases) - len(answered) - len(alarms) - asked
+    return "\n".join(
+        [
+            "## CLINC150 test: other people's off-topic requests",
+            "",
+            f"{len(cases)} queries from `{path.name}` (CLINC150, CC BY 3.0; not in this repository: pass a local copy",
+            "with `--clinc`), 500 out-of-scope and 500 of 150 other domains, none about our topics.",
+            "",
+            "| what they got | share | target |",
+            "|---|---|---|",
+            f"| declined or a small-talk reply (handled right) | {ratio(handled, len(cases))} | ≥ 0.97 |",
+            f'| "Did you mean" with our topics | {ratio(asked, len(cases))} | |',
+            f"| an FAQ answer | {ratio(len(answered), len(cases))} | |",
+            f"| **the emergency reply** | **{ratio(len(alarms), len(cases))}** | ≤ 0.001 |",
+            "",
+            "### Emergency replies",
+            "",
+            *[f"- {c.text}" for c in alarms],
+            "",
+        ]
+    )
+
+
 def real_report(cases: List[Case], topics: set, split: str) -> str:
     """The columns issue #11 asks for, on one side of the real questions."""
     faq = [c for c in cases if c.expected in topics]
@@ -296,6 +339,12 @@ def main() -> None:
     parser.add_argument("--report", type=Path, default=REPORT)
     parser.add_argument("--real", choices=["test", "dev", "none"], default="test")
     parser.add_argument("--no-safety", dest="safety", action="store_false", help="skip the blind safety set")
+    parser.add_argument(
+        "--clinc",
+        type=Path,
+        default=os.environ.get("CLINIC_CLINC150") or None,
+        help="CLINC150's data_full.json (github clinc/oos-eval), for its column; not shipped with the project",
+    )
     args = parser.parse_args()
 
     from actions.knowledge import knowledge_base
@@ -309,6 +358,11 @@ def main() -> None:
         section = real_report(real, topics, args.real)
         text = text.replace("## Per topic", section + "\n## Per topic (our held-out file)", 1)
         print("\n".join(section.splitlines()[:16]))
+    if args.clinc:
+        clinc = asyncio.run(run_cases(args.model, read_clinc(args.clinc), topics, offered))
+        section = clinc_report(clinc, topics, args.clinc)
+        text = text.replace("## Per topic", section + "\n## Per topic", 1)
+        print("\n".join(section.splitlines()[:12]))
     if args.safety:
         messages = read_safety()
         questions = [(text, tier, frozenset({tier})) for text, tier, _ in messages]
