@@ -139,8 +139,9 @@ def retry_now(path: Optional[Path] = None) -> int:
 
 # --- the delivery thread, and the actions awaiting it ------------------------------------------------
 
+# The action awaiting each request's first try (one per request: its key is new when it is queued).
 Waiter = Tuple[asyncio.AbstractEventLoop, "asyncio.Future[Optional[str]]"]
-_waiters: Dict[str, List[Waiter]] = {}
+_waiters: Dict[str, Waiter] = {}
 _waiters_lock = threading.Lock()
 _wake = threading.Event()
 _stop = threading.Event()
@@ -175,7 +176,7 @@ async def first_try(key: str, payload: Dict[str, Any], *, timeout: float) -> Opt
     loop = asyncio.get_running_loop()
     outcome: asyncio.Future[Optional[str]] = loop.create_future()
     with _waiters_lock:  # before queueing: the thread may try it the moment it is stored
-        _waiters.setdefault(key, []).append((loop, outcome))
+        _waiters[key] = (loop, outcome)
     try:
         await asyncio.to_thread(enqueue, payload, key=key)
         start_worker()
@@ -185,17 +186,14 @@ async def first_try(key: str, payload: Dict[str, Any], *, timeout: float) -> Opt
         return None
     finally:
         with _waiters_lock:
-            waiting = _waiters.get(key, [])
-            if (loop, outcome) in waiting:
-                waiting.remove((loop, outcome))
-            if not waiting:
-                _waiters.pop(key, None)
+            _waiters.pop(key, None)
 
 
-def _tell_waiters(key: str, reference: Optional[str]) -> None:
+def _tell_waiter(key: str, reference: Optional[str]) -> None:
     with _waiters_lock:
-        waiting = _waiters.pop(key, [])
-    for loop, outcome in waiting:
+        waiting = _waiters.pop(key, None)
+    if waiting is not None:
+        loop, outcome = waiting
         loop.call_soon_threadsafe(_settle, outcome, reference)
 
 
@@ -218,6 +216,6 @@ def _delivery_pass() -> None:
     try:
         config = settings()
         for key in due(config.outbox_db):
-            _tell_waiters(key, deliver(key, config, config.outbox_db))
+            _tell_waiter(key, deliver(key, config, config.outbox_db))
     except Exception:  # noqa: BLE001 - the worker must outlive any one bad row or locked file
         log.exception("outbox delivery pass failed")

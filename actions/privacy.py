@@ -8,7 +8,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.conversation import Events, ReplyAction, content
-from actions.submit import FORGET_SLOT
+from clinic.forgetting import CONVERSATION, FORGET_SLOT
 
 
 class ActionForgetConversation(ReplyAction):
@@ -26,4 +26,4 @@ class ActionForgetConversation(ReplyAction):
 
 
 def forgotten() -> Events:
-    return [ActiveLoop(None), SlotSet(FORGET_SLOT, "conversation")]
+    return [ActiveLoop(None), SlotSet(FORGET_SLOT, CONVERSATION)]

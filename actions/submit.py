@@ -19,10 +19,9 @@ from actions.forms import form_content, form_text, send_form_text
 from actions.office_hours import desk_reopens
 from actions.settings import settings
 from clinic.facts import load_clinic
+from clinic.forgetting import FORGET_SLOT, FORM
 
 TRANSCRIPT_TURNS = 20
-# The slot an action sets to have the tracker store delete a form's details or the whole conversation.
-FORGET_SLOT = "forget"
 # How long the patient waits for the first try to reach staff before hearing "saved, staff will have it".
 FIRST_TRY_SECONDS = 8.0
 FORM_SLOTS = [
@@ -50,7 +49,7 @@ def cleared() -> List[Dict[str, Any]]:
 def dropped() -> List[Dict[str, Any]]:
     """The form was stopped or consent declined: also have the tracker store delete what was typed
     for it (bot/tracker_store.py), as the reply tells the patient."""
-    return [*cleared(), SlotSet(FORGET_SLOT, "form")]
+    return [*cleared(), SlotSet(FORGET_SLOT, FORM)]
 
 
 def transcript(tracker: Tracker) -> List[Dict[str, str]]:

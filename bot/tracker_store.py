@@ -25,9 +25,10 @@ from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.events import ActiveLoop, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from clinic.forgetting import CONVERSATION, FORGET_SLOT
+
 logger = logging.getLogger(__name__)
 
-FORGET_SLOT = "forget"
 FORMS = {"booking_form", "handoff_form"}
 
 
@@ -69,7 +70,7 @@ class ClinicTrackerStore(SQLTrackerStore):
         forgetting = requested_forgetting(tracker)
         if forgetting is None:
             return
-        deleted = self.forget(tracker.sender_id, whole_conversation=forgetting == "conversation")
+        deleted = self.forget(tracker.sender_id, whole_conversation=forgetting == CONVERSATION)
         logger.info("Deleted %d event(s) of a conversation, as the patient asked (%s)", deleted, forgetting)
 
     def forget(self, sender_id: str, *, whole_conversation: bool) -> int:

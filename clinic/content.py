@@ -12,10 +12,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
-import yaml
-
 from clinic.facts import fill, load_clinic, placeholders
 from clinic.settings import ClinicFiles, ConfigurationError
+from clinic.yaml_files import read_yaml
 
 REPLIES_FILE = "replies.yml"
 THERAPIES_FILE = "therapies.yml"
@@ -27,34 +26,14 @@ class ContentError(ConfigurationError):
     """A content file is missing or broken; the message says which and how to fix it."""
 
 
-def read(path: Path) -> Any:
-    """The parsed YAML file (shared between callers: never change what it returns)."""
-    if not path.exists():
-        raise ContentError(f"{path} not found: restore it from the repository and edit it there.")
-    return _parsed(path, path.stat().st_mtime_ns)
-
-
-@lru_cache(maxsize=16)
-def _parsed(path: Path, mtime_ns: int) -> Any:
-    try:
-        return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as error:
-        raise ContentError(f"{path} is not valid YAML ({error}): fix it and try again.") from None
-
-
 def content_file(files: ClinicFiles, name: str) -> Any:
-    return read(files.content_dir / name)
+    """A content file, parsed (shared between callers: never change what it returns)."""
+    return read_yaml(files.content_dir / name, error=ContentError)
 
 
 def clinic_values(files: ClinicFiles) -> Dict[str, str]:
-    """The clinic's facts as {placeholder} values (shared between callers: never change them)."""
-    clinic = load_clinic(files.clinic_config)  # a missing or broken clinic.yml says so here
-    return _values(files.clinic_config, files.clinic_config.stat().st_mtime_ns) if clinic else {}
-
-
-@lru_cache(maxsize=4)
-def _values(path: Path, mtime_ns: int) -> Dict[str, str]:
-    return placeholders(load_clinic(path))
+    """The clinic's facts as {placeholder} values."""
+    return placeholders(load_clinic(files.clinic_config))
 
 
 @dataclass(frozen=True)
@@ -110,13 +89,13 @@ class Therapies:
 
 def therapies(files: ClinicFiles) -> Therapies:
     path = files.content_dir / THERAPIES_FILE
-    read(path)  # a missing or broken file says so here
+    read_yaml(path, error=ContentError)  # a missing or broken file says so here
     return _therapies(path, path.stat().st_mtime_ns)
 
 
 @lru_cache(maxsize=4)
 def _therapies(path: Path, mtime_ns: int) -> Therapies:
-    spec = read(path)
+    spec = read_yaml(path, error=ContentError)
     try:
         table = {
             id_: Therapy(id_, str(t["label"]), str(t["in_summary"]), [str(w).lower() for w in t["words"]])

@@ -6,13 +6,11 @@ message saying what to fix, wherever it is read first.
 
 from __future__ import annotations
 
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
-import yaml
-
 from clinic.settings import ConfigurationError
+from clinic.yaml_files import read_yaml
 
 REQUIRED = (
     "name",
@@ -37,19 +35,11 @@ class ClinicConfigError(ConfigurationError):
 
 
 def load_clinic(path: Path) -> Dict[str, Any]:
-    """The parsed clinic.yml. Read again only when the file changes: every answer asks which therapies
-    are offered."""
-    if not path.exists():
-        raise ClinicConfigError(f"{path} not found: copy clinic.yml from the repository and edit it.")
-    return _parsed(path, path.stat().st_mtime_ns)
-
-
-@lru_cache(maxsize=4)
-def _parsed(path: Path, mtime_ns: int) -> Dict[str, Any]:
-    try:
-        clinic = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as error:
-        raise ClinicConfigError(f"{path} is not valid YAML ({error}): fix it and try again.") from None
+    """The parsed and checked clinic.yml (parsed again only when the file changes: every answer asks
+    which therapies are offered)."""
+    clinic = read_yaml(
+        path, error=ClinicConfigError, if_missing="copy clinic.yml from the repository and edit it"
+    )
     if not isinstance(clinic, dict):
         raise ClinicConfigError(f"{path} must be a mapping of settings (see the example clinic.yml).")
     missing = [key for key in REQUIRED if not clinic.get(key)]
