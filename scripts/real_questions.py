@@ -26,7 +26,17 @@ ROOT = Path(__file__).resolve().parents[1]
 REAL = ROOT / "data" / "real"
 QUESTIONS = REAL / "questions.tsv"
 TRAINING = ROOT / "data" / "nlu" / "real_questions.yml"
-GATHERED = ["gathered_physio_ims.tsv", "gathered_acupuncture.tsv"]
+GATHERED = [
+    "gathered_physio_ims.tsv",
+    "gathered_acupuncture.tsv",
+    "gathered_patients_words.tsv",  # second round: patients' own words and real off-topic messages
+    "gathered_offtopic_and_acu.tsv",
+]
+# Each labelling round: the questions (n, question) and the two independent passes (n, topic, also_ok, ...).
+BATCHES = [
+    ("to_label.tsv", "labels_pass1.tsv", "labels_pass2.tsv"),
+    ("to_label_batch2.tsv", "labels_batch2_pass1.tsv", "labels_batch2_pass2.tsv"),
+]
 SPLITS = ["train"] * 6 + ["dev"] * 2 + ["test"] * 2  # by the domain's hash, mod 10
 
 
@@ -102,26 +112,38 @@ def cohens_kappa(first: List[str], second: List[str]) -> float:
     return (observed - expected) / (1 - expected)
 
 
+def passes() -> tuple:
+    """Every round's questions, first pass and second pass, each keyed by the question's number."""
+    questions: Dict[int, str] = {}
+    first: Dict[int, Dict[str, str]] = {}
+    second: Dict[int, Dict[str, str]] = {}
+    for to_label, pass1, pass2 in BATCHES:
+        questions.update({int(row["n"]): row["question"] for row in read_tsv(REAL / to_label)})
+        first.update({int(row["n"]): row for row in read_tsv(REAL / pass1)})
+        second.update({int(row["n"]): row for row in read_tsv(REAL / pass2)})
+    return questions, first, second
+
+
 def soft_agreement() -> float:
     """Share of questions where one pass's topic is the other's topic or among its also_ok."""
-    first = read_tsv(REAL / "labels_pass1.tsv")
-    second = {row["n"]: row for row in read_tsv(REAL / "labels_pass2.tsv")}
+    _, by_n, second = passes()
+    first = list(by_n.values())
 
     def accepts(row: Dict[str, str], topic: str) -> bool:
         return topic == row["topic"] or topic in row["also_ok"].split(",")
 
-    hits = sum(accepts(a, second[a["n"]]["topic"]) or accepts(second[a["n"]], a["topic"]) for a in first)
+    hits = sum(
+        accepts(a, second[int(a["n"])]["topic"]) or accepts(second[int(a["n"])], a["topic"]) for a in first
+    )
     return hits / len(first)
 
 
 def merged() -> List[Dict[str, str]]:
-    questions = {int(row["n"]): row["question"] for row in read_tsv(REAL / "to_label.tsv")}
+    questions, first, second = passes()
     sources: Dict[str, Dict[str, str]] = {}
     for name in GATHERED:
         for row in read_tsv(REAL / name):
             sources.setdefault(row["question"], row)
-    first = {int(row["n"]): row for row in read_tsv(REAL / "labels_pass1.tsv")}
-    second = {int(row["n"]): row for row in read_tsv(REAL / "labels_pass2.tsv")}
     rows = []
     for n, question in sorted(questions.items()):
         a, b = first[n], second[n]
@@ -147,9 +169,9 @@ def merged() -> List[Dict[str, str]]:
 
 def main() -> None:
     rows = merged()
-    first = [row["topic"] for row in read_tsv(REAL / "labels_pass1.tsv")]
-    second_by_n = {row["n"]: row["topic"] for row in read_tsv(REAL / "labels_pass2.tsv")}
-    second = [second_by_n[row["n"]] for row in read_tsv(REAL / "labels_pass1.tsv")]
+    _, first_by_n, second_by_n = passes()
+    first = [row["topic"] for _, row in sorted(first_by_n.items())]
+    second = [second_by_n[n]["topic"] for n, _ in sorted(first_by_n.items())]
     agree = sum(a == b for a, b in zip(first, second, strict=True)) / len(first)
     columns = list(rows[0])
     lines = ["\t".join(columns), *("\t".join(row[column] for column in columns) for row in rows)]
