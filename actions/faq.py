@@ -10,7 +10,10 @@ from rasa_sdk.types import DomainDict
 
 from actions.conversation import Events, ReplyAction, content, offered_therapies, say
 from actions.knowledge import knowledge_base
+from actions.replies import Replies, Reply
 from actions.understanding import MAX_CANDIDATES, Decision, decide
+
+NOT_NOW_ENTITY = "red_flag_context"  # set by bot/components.py's RedFlagGuard
 
 
 class ActionAnswerQuestion(ReplyAction):
@@ -34,7 +37,7 @@ class ActionAnswerQuestion(ReplyAction):
             reply = replies.reply("emergency")
         else:
             reply = replies.reply("out_of_scope")
-        return say(reply, replies, tracker, dispatcher)
+        return say(with_safety_line(reply, parse, replies), replies, tracker, dispatcher)
 
     @staticmethod
     def _did_you_mean(
@@ -45,3 +48,16 @@ class ActionAnswerQuestion(ReplyAction):
         if len(topics) < 2:
             topics += [t for t in kb.search(parse.get("text") or "") if t not in topics]
         return [{"title": kb.answer(t).question, "payload": f"/{t}"} for t in topics[:MAX_CANDIDATES]]
+
+
+def with_safety_line(reply: Reply, parse: Dict[str, Any], replies: Replies) -> Reply:
+    """A red flag asked about as a risk, a past event or a reason for treatment gets its answer, then a
+    line saying what to do if it is happening now (the crisis line for a mental-health flag)."""
+    set_aside = [e for e in parse.get("entities", []) if e.get("entity") == NOT_NOW_ENTITY]
+    if not set_aside or reply.topic == "emergency":
+        return reply
+    mental_health = any(e.get("group") == "mental_health" for e in set_aside)
+    line = replies.line("if_now_crisis" if mental_health else "if_now")
+    reply.text = f"{reply.text} {line}"
+    reply.extra["red_flags_not_now"] = sorted({e["value"] for e in set_aside})
+    return reply

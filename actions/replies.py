@@ -37,6 +37,7 @@ class Replies:
     def __init__(self, content: Dict[str, Any], values: Dict[str, str], kb: KnowledgeBase) -> None:
         self.replies = content["replies"]
         self.named_buttons = content.get("buttons", {})
+        self.lines = content.get("lines", {})
         self.values = values
         self.kb = kb
 
@@ -56,6 +57,10 @@ class Replies:
             buttons=(buttons_first or []) + [self.button(b) for b in spec.get("buttons", [])],
             miss=bool(spec.get("miss")),
         )
+
+    def line(self, key: str) -> str:
+        """One of the sentences replies.yml adds to other replies (`lines:`), filled."""
+        return fill(self.lines[key], self.values)
 
     def answer(self, answer: Answer, area: Optional[str] = None) -> Reply:
         """An FAQ answer with its follow-ups (topics or named buttons such as `book`) and its sources."""

@@ -1,4 +1,6 @@
-"""action_emergency: red flags get 911 / emergency (and 988 for a crisis) before anything else."""
+"""action_emergency: red flags get 911 / emergency (and 988 for a crisis) before anything else; a
+same-day sign (a needle site red and spreading, numbness that hasn't gone) gets the urgent tier: call the
+clinic now or the nurse line. Every number comes from clinic.yml."""
 
 from __future__ import annotations
 
@@ -10,10 +12,12 @@ from rasa_sdk.types import DomainDict
 
 from actions.conversation import Events, ReplyAction, content
 
+URGENT = "urgent"  # the role bot/components.py gives a same-day sign
+
 # Said if even the content files can't be read: an emergency reply must never fail.
 FALLBACK_TEXT = (
     "🚨 This may be an emergency. Call 911 now or go to the nearest emergency department. "
-    "In a mental-health crisis in Canada, call or text 988."
+    "In a mental-health crisis, call or text 988."
 )
 
 
@@ -23,7 +27,7 @@ class ActionEmergency(ReplyAction):
     action_name = "action_emergency"
 
     async def reply(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Events:
-        reply = content().reply("emergency")
+        reply = content().reply(tier(tracker))
         reply.extra["red_flags"] = red_flags(tracker)
         reply.send(dispatcher)
         return []
@@ -38,7 +42,16 @@ class ActionEmergency(ReplyAction):
         return []
 
 
+def flag_entities(tracker: Tracker) -> List[Dict[str, Any]]:
+    return [e for e in tracker.latest_message.get("entities") or [] if e.get("entity") == "red_flag"]
+
+
 def red_flags(tracker: Tracker) -> List[str]:
     """The red flags spaCy found in the message."""
-    entities = tracker.latest_message.get("entities") or []
-    return sorted({e["value"] for e in entities if e.get("entity") == "red_flag"})
+    return sorted({e["value"] for e in flag_entities(tracker)})
+
+
+def tier(tracker: Tracker) -> str:
+    """`urgent` when every flag found is a same-day sign; otherwise (or with no flag at all) `emergency`."""
+    roles = {e.get("role") for e in flag_entities(tracker)}
+    return "urgent" if roles == {URGENT} else "emergency"

@@ -30,10 +30,13 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline, make_union
 
 from bot.features import classifier_text
-from bot.red_flags import FOUND, NEGATED
+from bot.red_flags import FOUND, NEGATED, NOT_NOW, SYMPTOMS, URGENT
 
 EMERGENCY = "emergency"
 RED_FLAG_ENTITY = "red_flag"
+# A red flag spoken of as a risk, a past event, a reason for treatment or a what-if: the answer adds
+# "if this is happening now, call 911" (its role says why it was set aside, its group the flag's kind).
+NOT_NOW_ENTITY = "red_flag_context"
 
 
 def _doc(message: Message) -> Optional[Any]:
@@ -187,8 +190,16 @@ def _with_fast_weights(model: Optional[Pipeline]) -> Optional[Pipeline]:
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
 class RedFlagGuard(_Stateless):
-    """Makes red flags deterministic: a matched red flag is an emergency whatever the classifier says,
-    and a negated one ("no chest pain") cannot make the classifier's `emergency` stand on its own.
+    """Makes the emergency reply depend on red flags, not on the classifier's guess:
+
+    - a red flag happening now is an emergency whatever the classifier says (a same-day sign, such as a
+      needle site red and spreading, goes the same way with the role `urgent`: the action picks the tier);
+    - the classifier's `emergency` stands on its own only when the message holds a serious symptom or
+      crisis word happening now (symptom_words.txt) and no red flag it negated or set aside; otherwise
+      the next intent answers. So "no chest pain", questions about risk, history and ordinary off-topic
+      text never get 911 on a guess;
+    - a red flag that is not happening now is passed on as a `red_flag_context` entity, so the answer
+      can add "if this is happening now, call 911".
     """
 
     def process(self, messages: List[Message]) -> List[Message]:
@@ -196,11 +207,24 @@ class RedFlagGuard(_Stateless):
             doc = _doc(message)
             if doc is None:
                 continue
-            if doc.spans[FOUND]:
-                self._declare_emergency(message, doc.spans[FOUND])
-            elif doc.spans[NEGATED] and self._top_intent(message) == EMERGENCY:
+            flags = list(doc.spans[FOUND])
+            emergencies = [span for span in flags if span.label_ != URGENT]
+            if flags:
+                self._declare_emergency(message, emergencies or flags)
+            elif self._top_intent(message) == EMERGENCY and (
+                doc.spans[NEGATED] or doc.spans[NOT_NOW] or not self._symptoms_now(doc)
+            ):
                 self._drop_emergency(message)
+            if doc.spans[NOT_NOW] and not flags:
+                self._add_entities(message, NOT_NOW_ENTITY, doc.spans[NOT_NOW])
         return messages
+
+    @staticmethod
+    def _symptoms_now(doc: Any) -> bool:
+        """A serious symptom or crisis word, or two different ordinary ones ("pain" and "jaw")."""
+        words = doc.spans[SYMPTOMS]
+        mild = {span.lemma_.lower() for span in words if span.label_ == "mild"}
+        return any(span.label_ == "serious" for span in words) or len(mild) >= 2
 
     @staticmethod
     def _top_intent(message: Message) -> Optional[str]:
@@ -211,18 +235,22 @@ class RedFlagGuard(_Stateless):
         ranking = [r for r in message.get(INTENT_RANKING_KEY, []) if r[INTENT_NAME_KEY] != EMERGENCY]
         message.set(INTENT, top, add_to_output=True)
         message.set(INTENT_RANKING_KEY, [top] + ranking, add_to_output=True)
-        flags = [
+        self._add_entities(message, RED_FLAG_ENTITY, spans)
+
+    def _add_entities(self, message: Message, entity: str, spans: Any) -> None:
+        found = [
             {
-                "entity": RED_FLAG_ENTITY,
+                "entity": entity,
                 "value": span.id_,
                 "role": span.label_,
+                **({"group": span.kb_id_} if span.kb_id_ else {}),
                 "start": span.start_char,
                 "end": span.end_char,
                 "extractor": type(self).__name__,
             }
             for span in spans
         ]
-        message.set(ENTITIES, message.get(ENTITIES, []) + flags, add_to_output=True)
+        message.set(ENTITIES, message.get(ENTITIES, []) + found, add_to_output=True)
 
     @staticmethod
     def _drop_emergency(message: Message) -> None:

@@ -1,29 +1,71 @@
 """spaCy component that finds red-flag phrases (chest pain, stroke signs, suicidal thoughts...).
 
-Patterns are data (`patterns/red_flags.jsonl`); this module only matches them and sets aside the ones
-a patient negated ("no chest pain", "I don't have trouble breathing").
+Patterns are data (`patterns/red_flags.jsonl`, `patterns/urgent_signs.jsonl`); this module only matches
+them and sets aside the ones a patient negated ("no chest pain", "I don't have trouble breathing") or
+did not describe as happening now (`patterns/red_flag_context.jsonl`): a question about risk ("can it
+cause a collapsed lung?"), a past event ("a stroke two years ago"), a condition named as the reason
+for treatment ("rehab after a stroke") or a what-if ("what if I faint?"). A cue that it is happening
+now ("right now", "since my session", "I'm having") in the same clause keeps it an emergency.
 """
 
 from pathlib import Path
-from typing import Dict, Iterable, List, Optional, Tuple
+from typing import Dict, Iterable, List, Optional, Set, Tuple
 
 import srsly
 from spacy.language import Language
 from spacy.matcher import Matcher
-from spacy.tokens import Doc, Span
+from spacy.tokens import Doc, Span, Token
 
 # No `from __future__ import annotations` here: spaCy reads the factory's annotations at runtime.
 PATTERNS_FILE = Path(__file__).parent / "patterns" / "red_flags.jsonl"
+URGENT_FILE = Path(__file__).parent / "patterns" / "urgent_signs.jsonl"
+CONTEXT_FILE = Path(__file__).parent / "patterns" / "red_flag_context.jsonl"
+SYMPTOM_WORDS_FILE = Path(__file__).parent / "patterns" / "symptom_words.txt"
+MILD_WORDS_FILE = Path(__file__).parent / "patterns" / "mild_symptom_words.txt"
 
 # A negation word at most this many tokens before a red flag, in the same clause, cancels it.
 NEGATION_WINDOW = 4
-NEGATIONS = {"no", "not", "never", "without", "none", "nothing", "nor", "denies", "deny"}
+NEGATIONS = {"no", "not", "never", "without", "none", "nothing", "nor", "denies", "deny", "zero", "nt"}
 # "can't" is "ca" + "n't": not a denial but an inability ("can't move my arm", "can't stop coughing up blood").
 INABILITY = {"ca", "can", "could", "cant"}
 CLAUSE_BREAKS = {"but", "though", "although", "however", "yet", "now", "except", "and"}
 
 FOUND = "red_flags"
 NEGATED = "red_flags_negated"
+NOT_NOW = "red_flags_not_now"  # each span's label is why: history, risk, reason or hypothetical
+# Symptom or crisis words happening now (label `serious` or `mild`): what lets the classifier's guess stand.
+SYMPTOMS = "symptom_words"
+URGENT = (
+    "urgent"  # the kind of a same-day sign (needle site red and spreading): call the clinic or a nurse line
+)
+
+# Where a context cue must be, relative to the red flag it speaks of. A sentence ends at . ? ! ; or a line
+# break; a clause also at a comma and at words that start a new statement ("and now I can't breathe").
+SENTENCE_ENDS = {".", "?", "!", ";", "\n", "\n\n"}
+CLAUSE_ENDS = SENTENCE_ENDS | {
+    ",",
+    ":",
+    "but",
+    "and",
+    "so",
+    "because",
+    "bc",
+    "cuz",
+    "coz",
+    "though",
+    "although",
+    "however",
+    "yet",
+    "then",
+    "while",
+    "which",
+    "plus",
+}
+NEAR = 3  # a reason cue ("rehab after", "help with") stands at most this many tokens from the flag
+# Mental-health flags are set aside only for a past event or a question about risk: "acupuncture for my
+# suicidal thoughts" or "if I have suicidal thoughts" still gets the crisis line.
+CONTEXTS_FOR = {"mental_health": ("history", "risk")}
+ALL_CONTEXTS = ("history", "risk", "reason", "reason_before", "hypothetical", "idiom")
 
 # Speed: one spaCy Matcher tries every pattern at every token (and each distinct IN list is a Python call
 # per token), so with hundreds of patterns a message cost ~0.25 ms, a long one ~2.5 ms. Patterns are
@@ -68,10 +110,64 @@ def is_negated(doc: Doc, start: int) -> bool:
     return False
 
 
-class RedFlagDetector:
-    """Puts non-negated red flags in `doc.spans["red_flags"]`, negated ones in `"red_flags_negated"`.
+def read_words(text: str) -> Set[str]:
+    """One word per line; blank lines and # comments skipped."""
+    return {line.strip().lower() for line in text.splitlines() if line.strip() and not line.startswith("#")}
 
-    Each span's label is the pattern's kind (`medical` or `mental_health`); its `id_` the flag's id.
+
+def extent(doc: Doc, start: int, end: int, breaks: set) -> Tuple[int, int]:
+    """The tokens around [start, end) up to the nearest break on either side."""
+    left = start
+    while left > 0 and doc[left - 1].lower_ not in breaks and not doc[left - 1].is_space:
+        left -= 1
+    right = end
+    while right < len(doc) and doc[right].lower_ not in breaks and not doc[right].is_space:
+        right += 1
+    return left, right
+
+
+def context(doc: Doc, span: Span, cues: List[Tuple[str, int, int]]) -> Optional[str]:
+    """Why the red flag is not happening now (history, risk, reason, hypothetical, idiom), or None if it is."""
+    sentence = extent(doc, span.start, span.end, SENTENCE_ENDS)
+    clause = extent(doc, span.start, span.end, CLAUSE_ENDS)
+
+    def inside(region: Tuple[int, int], start: int, end: int) -> bool:
+        return region[0] <= start < region[1]  # where the cue starts: "once," ends past its clause
+
+    if any(kind == "now" and inside(clause, start, end) for kind, start, end in cues):
+        return None
+    allowed = CONTEXTS_FOR.get(span.label_, ALL_CONTEXTS)
+    for kind, start, end in cues:
+        if kind not in allowed:
+            continue
+        before, after = end <= span.start, start >= span.end
+        if kind == "history" and inside(clause, start, end) and (before or after):
+            return kind
+        if kind == "risk" and (
+            (before and inside(sentence, start, end)) or (after and inside(clause, start, end))
+        ):
+            return kind
+        if kind == "hypothetical" and before and inside(sentence, start, end):
+            return kind
+        if kind == "idiom" and inside(sentence, start, end):
+            return kind
+        if (
+            kind == "reason"
+            and inside(clause, start, end)
+            and ((before and span.start - end <= NEAR) or (after and start - span.end <= NEAR))
+        ):
+            return kind
+        if kind == "reason_before" and before and inside(clause, start, end) and span.start - end <= NEAR:
+            return "reason"
+    return None
+
+
+class RedFlagDetector:
+    """Puts red flags happening now in `doc.spans["red_flags"]`, negated ones in `"red_flags_negated"`,
+    and those about risk, history, a reason for treatment or a what-if in `"red_flags_not_now"`.
+
+    A span's label is the pattern's kind (`medical`, `mental_health` or `urgent`), or in
+    `red_flags_not_now` the reason it was set aside; its `id_` is the flag's id.
     """
 
     def __init__(self, nlp: Language, name: str = "red_flags") -> None:
@@ -81,6 +177,9 @@ class RedFlagDetector:
         self.by_first_word: Dict[Tuple[str, str], Matcher] = {}
         self.longest: Dict[Tuple[str, str], int] = {}  # how many tokens to look at from that word on
         self.patterns: List[dict] = []
+        self.cues = Matcher(nlp.vocab)  # red_flag_context.jsonl: history, risk, reason, hypothetical, now
+        self.cue_patterns: List[dict] = []
+        self.symptom_words: Dict[str, Set[str]] = {"serious": set(), "mild": set()}
 
     def add_patterns(self, patterns: Iterable[dict]) -> None:
         for pattern in patterns:
@@ -96,6 +195,11 @@ class RedFlagDetector:
                 self.by_first_word[attr, word].add(key, [[{attr: word}] + rest])
                 self.longest[attr, word] = max(self.longest.get((attr, word), 0), length)
             self.patterns.append(pattern)
+
+    def add_cues(self, cues: Iterable[dict]) -> None:
+        for cue in cues:
+            self.cues.add(cue["kind"], [cue["pattern"]])
+            self.cue_patterns.append(cue)
 
     def matches(self, doc: Doc) -> List[Tuple[int, int, int]]:
         """The same (match_id, start, end) triples one Matcher holding every pattern would give."""
@@ -113,25 +217,64 @@ class RedFlagDetector:
 
     def initialize(self, get_examples=None, nlp=None, patterns_file: Optional[str] = None) -> None:
         self.add_patterns(srsly.read_jsonl(patterns_file or PATTERNS_FILE))
+        if patterns_file is None:
+            self.add_patterns(srsly.read_jsonl(URGENT_FILE))
+        self.add_cues(srsly.read_jsonl(CONTEXT_FILE))
+        self.symptom_words = {
+            "serious": read_words(SYMPTOM_WORDS_FILE.read_text(encoding="utf-8")),
+            "mild": read_words(MILD_WORDS_FILE.read_text(encoding="utf-8")),
+        }
 
     def __call__(self, doc: Doc) -> Doc:
         found: List[Span] = []
         negated: List[Span] = []
+        not_now: List[Span] = []
+        cues = [(doc.vocab.strings[kind], start, end) for kind, start, end in self.cues(doc)]
         for match_id, start, end in self.matches(doc):
             kind, flag = doc.vocab.strings[match_id].split("|", 1)
             span = Span(doc, start, end, label=kind, span_id=flag)
-            (negated if is_negated(doc, start) else found).append(span)
+            if is_negated(doc, start):
+                negated.append(span)
+                continue
+            why = context(doc, span, cues)
+            if why:
+                not_now.append(Span(doc, start, end, label=why, kb_id=kind, span_id=flag))
+            else:
+                found.append(span)
         doc.spans[FOUND] = found
         doc.spans[NEGATED] = negated
+        doc.spans[NOT_NOW] = not_now
+        doc.spans[SYMPTOMS] = [
+            span
+            for span in (Span(doc, t.i, t.i + 1, label=self.symptom(t)) for t in doc if self.symptom(t))
+            if not is_negated(doc, span.start) and not context(doc, span, cues)
+        ]
         return doc
+
+    def symptom(self, token: Token) -> str:
+        """`serious`, `mild` or "" for a word that is neither."""
+        for label, words in self.symptom_words.items():
+            if token.lower_ in words or token.lemma_.lower() in words:
+                return label
+        return ""
 
     def to_disk(self, path: Path, exclude: Iterable[str] = ()) -> None:
         path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
         srsly.write_jsonl(path / "patterns.jsonl", self.patterns)
+        srsly.write_jsonl(path / "context.jsonl", self.cue_patterns)
+        for label, words in self.symptom_words.items():
+            (path / f"symptom_words_{label}.txt").write_text(
+                "\n".join(sorted(words)) + "\n", encoding="utf-8"
+            )
 
     def from_disk(self, path: Path, exclude: Iterable[str] = ()) -> "RedFlagDetector":
         self.add_patterns(srsly.read_jsonl(Path(path) / "patterns.jsonl"))
+        self.add_cues(srsly.read_jsonl(Path(path) / "context.jsonl"))
+        self.symptom_words = {
+            label: read_words((Path(path) / f"symptom_words_{label}.txt").read_text(encoding="utf-8"))
+            for label in ("serious", "mild")
+        }
         return self
 
 

@@ -89,6 +89,7 @@ def placeholders(clinic: Dict[str, Any]) -> Dict[str, str]:
         "privacy_notice": clinic.get("privacy_notice", ""),
         "emergency_number": str(clinic.get("emergency_number", "911")),
         "crisis_line": str(clinic.get("crisis_line", "988")),
+        "nurse_line": str(clinic.get("nurse_line", "811")),
     }
 
 

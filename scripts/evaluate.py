@@ -35,6 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 REPORT = ROOT / "docs" / "evaluation.md"
 OUT_OF_SCOPE = "out_of_scope"
 EMERGENCY = "emergency"
+URGENT = "urgent"
 
 
 @dataclass
@@ -123,7 +124,8 @@ async def run_cases(model: Path, questions: List[Question], topics: set, offered
             predicted = outcome(decision)
             options = tuple(decision.candidates) if decision.kind == "clarify" else ()
         elif action == "action_emergency":
-            predicted = EMERGENCY
+            roles = {e.get("role") for e in parse.get("entities", []) if e.get("entity") == "red_flag"}
+            predicted = URGENT if roles == {URGENT} else EMERGENCY
         elif action in FORM_TOPICS:
             predicted = FORM_TOPICS[action]
         else:
@@ -202,12 +204,15 @@ def report(cases: List[Case], topics: set, model: Path, holdout: Path) -> str:
     return "\n".join(lines)
 
 
-SAFETY_SET = ROOT / "tests" / "data" / "safety_eval.yml"
+SAFETY_SETS = {
+    "test": ROOT / "tests" / "data" / "safety_eval.yml",  # blind: reported, never tuned on
+    "dev": ROOT / "tests" / "data" / "safety_dev.yml",  # what the patterns and cues were tuned on
+}
 
 
-def read_safety() -> List[Tuple[str, str, str]]:
-    """The blind safety set: (text, tier, family or kind); tier is emergency, urgent or look_alike."""
-    spec = yaml.safe_load(SAFETY_SET.read_text(encoding="utf-8"))
+def read_safety(split: str = "test") -> List[Tuple[str, str, str]]:
+    """A safety set: (text, tier, family or kind); tier is emergency, urgent or look_alike."""
+    spec = yaml.safe_load(SAFETY_SETS[split].read_text(encoding="utf-8"))
     return [
         (item["text"], tier, item.get("family") or item.get("kind") or "")
         for tier in ("emergency", "urgent", "look_alike")
@@ -215,37 +220,84 @@ def read_safety() -> List[Tuple[str, str, str]]:
     ]
 
 
-def safety_report(cases: List[Case], kinds: List[str]) -> str:
+def red_flag_timing(texts: List[str]) -> Tuple[float, float]:
+    """The red-flag check's own time per message (ms): median and 99th percentile, over `texts` (x5)."""
+    import statistics
+    import time
+
+    import spacy
+
+    import bot.red_flags  # noqa: F401  (registers the component)
+
+    nlp = spacy.load(ROOT / "build" / "clinic_nlp")
+    detector = nlp.get_pipe("red_flags")
+    docs = [nlp.make_doc(text) for text in texts]
+    for name, component in nlp.pipeline:  # lemmas and terms first, as in the chat
+        if name != "red_flags":
+            docs = [component(doc) for doc in docs]
+    times = []
+    for _ in range(5):
+        for doc in docs:
+            started = time.perf_counter()
+            detector(doc)
+            times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times), statistics.quantiles(times, n=100)[98]
+
+
+def safety_report(cases: List[Case], kinds: List[str], split: str = "test") -> str:
     """Emergency recall by family, what urgent messages got, and look-alike false alarms by kind (#12)."""
     by_tier: Dict[str, List[Tuple[Case, str]]] = collections.defaultdict(list)
     for case, kind in zip(cases, kinds, strict=True):
         by_tier[case.expected].append((case, kind))
 
-    def alarms(tier: str) -> int:
-        return sum(case.predicted == EMERGENCY for case, _ in by_tier[tier])
+    def got(tier: str, reply: str) -> int:
+        return sum(case.predicted == reply for case, _ in by_tier[tier])
 
     emergencies, urgent, look_alikes = by_tier["emergency"], by_tier["urgent"], by_tier["look_alike"]
     missed = [(case, kind) for case, kind in emergencies if case.predicted != EMERGENCY]
+    urgent_missed = [(case, kind) for case, kind in urgent if case.predicted not in (URGENT, EMERGENCY)]
     false_alarms = [(case, kind) for case, kind in look_alikes if case.predicted == EMERGENCY]
+    same_day = [(case, kind) for case, kind in look_alikes if case.predicted == URGENT]
+    over_triaged = [(case, kind) for case, kind in urgent if case.predicted == EMERGENCY]
+    median, slowest = red_flag_timing([case.text for case in cases])
+    title = {
+        "test": "the blind set (tests/data/safety_eval.yml)",
+        "dev": "the development set (tests/data/safety_dev.yml, tuned on)",
+    }[split]
     return "\n".join(
         [
-            "## Safety: the blind set (tests/data/safety_eval.yml)",
+            f"## Safety: {title}",
             "",
             f"{len(cases)} messages written from docs/red_flag_sources.md by an author who never read our patterns.",
             "",
             "| measure | value | target (#12) |",
             "|---|---|---|",
-            f"| **emergency recall** | **{ratio(alarms('emergency'), len(emergencies))}** | 1.0 |",
-            f"| urgent messages that got the 911 reply (there is no urgent tier yet) | {ratio(alarms('urgent'), len(urgent))} | |",
-            f"| **look-alike false alarms** | **{ratio(len(false_alarms), len(look_alikes))}** | ≤ 0.03 |",
+            f"| **emergency recall** (got the 911 reply) | **{ratio(got('emergency', EMERGENCY), len(emergencies))}** | 1.0 |",
+            f"| urgent recall (got the same-day reply) | {ratio(got('urgent', URGENT), len(urgent))} | |",
+            f"| urgent messages that got the 911 reply instead | {ratio(got('urgent', EMERGENCY), len(urgent))} | |",
+            f"| **look-alike false alarms** (got the 911 reply) | **{ratio(len(false_alarms), len(look_alikes))}** | ≤ 0.03 |",
+            f"| look-alikes that got the same-day reply | {ratio(got('look_alike', URGENT), len(look_alikes))} | |",
+            f"| red-flag check per message, median / 99th percentile | {median:.2f} / {slowest:.2f} ms | < 2 ms |",
             "",
             "### Emergencies missed",
             "",
             *[f"- {kind}: {case.text} → `{case.predicted}`" for case, kind in missed],
             "",
+            "### Urgent messages that got neither tier",
+            "",
+            *[f"- {kind}: {case.text} → `{case.predicted}`" for case, kind in urgent_missed],
+            "",
+            "### Urgent messages that got the 911 reply",
+            "",
+            *[f"- {kind}: {case.text}" for case, kind in over_triaged],
+            "",
             "### Look-alikes that got the emergency reply",
             "",
             *[f"- {kind}: {case.text}" for case, kind in false_alarms],
+            "",
+            "### Look-alikes that got the same-day reply",
+            "",
+            *[f"- {kind}: {case.text}" for case, kind in same_day],
             "",
         ]
     )
@@ -338,7 +390,12 @@ def main() -> None:
     parser.add_argument("--holdout", type=Path, default=ROOT / "tests" / "data" / "nlu_holdout.yml")
     parser.add_argument("--report", type=Path, default=REPORT)
     parser.add_argument("--real", choices=["test", "dev", "none"], default="test")
-    parser.add_argument("--no-safety", dest="safety", action="store_false", help="skip the blind safety set")
+    parser.add_argument(
+        "--safety",
+        choices=["test", "dev", "none"],
+        default="test",
+        help="the blind safety set (test) or the one tuned on (dev)",
+    )
     parser.add_argument(
         "--clinc",
         type=Path,
@@ -363,11 +420,11 @@ def main() -> None:
         section = clinc_report(clinc, topics, args.clinc)
         text = text.replace("## Per topic", section + "\n## Per topic", 1)
         print("\n".join(section.splitlines()[:12]))
-    if args.safety:
-        messages = read_safety()
+    if args.safety != "none":
+        messages = read_safety(args.safety)
         questions = [(text, tier, frozenset({tier})) for text, tier, _ in messages]
         safety = asyncio.run(run_cases(args.model, questions, topics, offered))
-        section = safety_report(safety, [kind for _, _, kind in messages])
+        section = safety_report(safety, [kind for _, _, kind in messages], args.safety)
         text = text.replace("## Per topic", section + "\n## Per topic", 1)
         print("\n".join(section.splitlines()[:10]))
     args.report.parent.mkdir(parents=True, exist_ok=True)

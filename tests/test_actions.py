@@ -108,6 +108,41 @@ def test_an_emergency_gets_911_and_988_and_names_the_red_flags():
     assert message["custom"]["red_flags"] == ["suicide"]
 
 
+def test_a_same_day_sign_gets_the_urgent_tier_with_the_clinics_numbers(clinic_files):
+    clinic = clinic_files.clinic_config
+    clinic.write_text(
+        clinic.read_text()
+        .replace('emergency_number: "911"', 'emergency_number: "999"')
+        .replace('nurse_line: "811"', 'nurse_line: "111"')
+    )
+    urgent = {"entity": "red_flag", "value": "needle_site_infection", "role": "urgent"}
+    [message], _ = run(ActionEmergency(), tracker("emergency", 1.0, entities=[urgent]))
+    assert topic(message) == "urgent"
+    assert "111" in message["text"] and "999" in message["text"] and "911" not in message["text"]
+
+
+def test_an_emergency_beside_a_same_day_sign_gets_911():
+    flags = [
+        {"entity": "red_flag", "value": "needle_site_infection", "role": "urgent"},
+        {"entity": "red_flag", "value": "sepsis_infection", "role": "medical"},
+    ]
+    [message], _ = run(ActionEmergency(), tracker("emergency", 1.0, entities=flags))
+    assert topic(message) == "emergency"
+
+
+@pytest.mark.parametrize(
+    "group, line",
+    [("medical", "right now, call 911"), ("mental_health", "call or text 988")],
+)
+def test_a_red_flag_asked_about_not_as_happening_now_gets_the_answer_and_what_to_do_if_it_is(kb, group, line):
+    set_aside = {"entity": "red_flag_context", "value": "chest_pain", "role": "risk", "group": group}
+    [message], _ = run(ActionAnswerQuestion(), tracker("needle_safety", 0.9, entities=[set_aside]))
+    assert topic(message) == "needle_safety"
+    assert kb.answer("needle_safety").text.split()[0] in message["text"]
+    assert line in message["text"]
+    assert message["custom"]["red_flags_not_now"] == ["chest_pain"]
+
+
 def test_an_emergency_reply_never_fails_even_without_content(clinic_files):
     (clinic_files.content_dir / "replies.yml").unlink()
     messages, _ = run(ActionEmergency(), tracker("emergency", 1.0))

@@ -91,9 +91,33 @@ def test_red_flags_get_911_before_anything_else(stack, message):
     assert "911" in replies[0]["text"]
 
 
+def test_a_same_day_sign_gets_the_urgent_tier_not_911(stack):
+    [reply] = say(stack, "urgent", "the needle site on my back is hot and swollen")
+    assert reply["custom"]["topic"] == "urgent"
+    assert "811" in reply["text"]
+
+
 @pytest.mark.parametrize(
     "message",
-    ["this neck pain is killing me, can ims help?", "no chest pain, just a sore back after acupuncture"],
+    [
+        "is chest pain a side effect of dry needling?",
+        "I had chest pain last year, is acupuncture safe for me?",
+    ],
+)
+def test_a_red_flag_as_a_risk_or_history_gets_its_answer_and_what_to_do_if_it_is_happening(stack, message):
+    [reply] = say(stack, sender_for("not-now", message), message)
+    assert reply["custom"]["topic"] != "emergency"
+    assert "right now, call 911" in reply["text"]
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "this neck pain is killing me, can ims help?",
+        "no chest pain, just a sore back after acupuncture",
+        "can dry needling puncture a lung?",
+        "can you email my boss that I'm running late",
+    ],
 )
 def test_look_alikes_are_not_emergencies(stack, message):
     replies = say(stack, "look-alike", message)
