@@ -11,6 +11,7 @@ from rasa_sdk.types import DomainDict
 from actions.conversation import Events, ReplyAction, content, offered_therapies, say
 from actions.knowledge import knowledge_base
 from actions.replies import Replies, Reply
+from actions.safety import tier
 from actions.understanding import MAX_CANDIDATES, Decision, decide
 
 NOT_NOW_ENTITY = "red_flag_context"  # set by bot/components.py's RedFlagGuard
@@ -34,7 +35,7 @@ class ActionAnswerQuestion(ReplyAction):
         elif decision.kind == "other_therapy":
             reply = replies.reply("other_therapy", therapy=decision.therapy or "")
         elif decision.kind == "emergency":
-            reply = replies.reply("emergency")
+            reply = replies.reply(tier(parse))
         else:
             reply = replies.reply("out_of_scope")
         return say(with_safety_line(reply, parse, replies), replies, tracker, dispatcher)

@@ -27,7 +27,7 @@ class ActionEmergency(ReplyAction):
     action_name = "action_emergency"
 
     async def reply(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Events:
-        reply = content().reply(tier(tracker))
+        reply = content().reply(tier(tracker.latest_message or {}))
         reply.extra["red_flags"] = red_flags(tracker)
         reply.send(dispatcher)
         return []
@@ -42,16 +42,16 @@ class ActionEmergency(ReplyAction):
         return []
 
 
-def flag_entities(tracker: Tracker) -> List[Dict[str, Any]]:
-    return [e for e in tracker.latest_message.get("entities") or [] if e.get("entity") == "red_flag"]
+def flag_entities(parse: Dict[str, Any]) -> List[Dict[str, Any]]:
+    return [e for e in parse.get("entities") or [] if e.get("entity") == "red_flag"]
 
 
 def red_flags(tracker: Tracker) -> List[str]:
     """The red flags spaCy found in the message."""
-    return sorted({e["value"] for e in flag_entities(tracker)})
+    return sorted({e["value"] for e in flag_entities(tracker.latest_message or {})})
 
 
-def tier(tracker: Tracker) -> str:
+def tier(parse: Dict[str, Any]) -> str:
     """`urgent` when every flag found is a same-day sign; otherwise (or with no flag at all) `emergency`."""
-    roles = {e.get("role") for e in flag_entities(tracker)}
+    roles = {e.get("role") for e in flag_entities(parse)}
     return "urgent" if roles == {URGENT} else "emergency"

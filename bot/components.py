@@ -232,7 +232,14 @@ class RedFlagGuard(_Stateless):
 
     def _declare_emergency(self, message: Message, spans: Any) -> None:
         top = {INTENT_NAME_KEY: EMERGENCY, PREDICTED_CONFIDENCE_KEY: 1.0}
-        ranking = [r for r in message.get(INTENT_RANKING_KEY, []) if r[INTENT_NAME_KEY] != EMERGENCY]
+        # The others keep their order but at most half their confidence, so the FallbackClassifier's
+        # ambiguity check (1.0 against a 0.97 the classifier gave another intent) never turns a red
+        # flag into `nlu_fallback`, which a form's emergency rule would not see.
+        ranking = [
+            {**r, PREDICTED_CONFIDENCE_KEY: r[PREDICTED_CONFIDENCE_KEY] * 0.5}
+            for r in message.get(INTENT_RANKING_KEY, [])
+            if r[INTENT_NAME_KEY] != EMERGENCY
+        ]
         message.set(INTENT, top, add_to_output=True)
         message.set(INTENT_RANKING_KEY, [top] + ranking, add_to_output=True)
         self._add_entities(message, RED_FLAG_ENTITY, spans)

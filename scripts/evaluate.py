@@ -27,6 +27,7 @@ from typing import Dict, FrozenSet, List, Tuple
 
 import yaml
 
+from actions.safety import tier
 from actions.settings import settings
 from actions.understanding import Decision, decide
 from clinic.facts import load_clinic
@@ -46,6 +47,7 @@ class Case:
     intent: str  # the classifier's own top intent, before our decision
     acceptable: FrozenSet[str] = frozenset()  # the expected topic and any other the labellers accepted
     offered: Tuple[str, ...] = ()  # the topics "Did you mean ...?" offered
+    likeliest: Tuple[str, ...] = ()  # the classifier's three likeliest FAQ topics
 
     @property
     def right(self) -> bool:
@@ -122,17 +124,19 @@ async def run_cases(model: Path, questions: List[Question], topics: set, offered
         if action == "action_answer_question":
             decision = decide(parse, topics, offered)
             predicted = outcome(decision)
+            if predicted == EMERGENCY:
+                predicted = tier(parse)
             options = tuple(decision.candidates) if decision.kind == "clarify" else ()
         elif action == "action_emergency":
-            roles = {e.get("role") for e in parse.get("entities", []) if e.get("entity") == "red_flag"}
-            predicted = URGENT if roles == {URGENT} else EMERGENCY
+            predicted = tier(parse)
         elif action in FORM_TOPICS:
             predicted = FORM_TOPICS[action]
         else:
             predicted = intent if intent in (topics | {OUT_OF_SCOPE}) else small_talk.get(intent, intent)
         ranking = [r for r in parse.get("intent_ranking", []) if r["name"] != "nlu_fallback"]
         top = ranking[0]["name"] if ranking else intent
-        cases.append(Case(text, expected, predicted, top, acceptable, options))
+        likeliest = tuple(r["name"] for r in ranking if r["name"] in topics)[:3]
+        cases.append(Case(text, expected, predicted, top, acceptable, options, likeliest))
     return cases
 
 
@@ -357,7 +361,9 @@ def real_report(cases: List[Case], topics: set, split: str) -> str:
     declined = sum(c.predicted == OUT_OF_SCOPE for c in faq)
     rejected = sum(c.predicted not in topics and c.predicted != EMERGENCY for c in off_topic)
     alarms = sum(c.predicted == EMERGENCY for c in cases if c.expected != EMERGENCY)
+    in_top_three = sum(bool(c.acceptable & set(c.likeliest)) for c in faq)
     missed = [c for c in faq if not c.right] + [c for c in off_topic if c.predicted in topics]
+    alarmed = [c for c in cases if c.predicted == EMERGENCY and c.expected != EMERGENCY]
     return "\n".join(
         [
             f"## Real patients' questions: the {split} side",
@@ -375,6 +381,11 @@ def real_report(cases: List[Case], topics: set, split: str) -> str:
             f'| "I can\'t answer that" | {ratio(declined, len(faq))} | |',
             f"| **real off-topic not answered** | **{ratio(rejected, len(off_topic))}** | ≥ 0.95 |",
             f"| emergency reply to a question that is not one | {ratio(alarms, len(cases))} | 0 |",
+            f"| the right topic among the classifier's three likeliest (top-3 recall) | {ratio(in_top_three, len(faq))} | |",
+            "",
+            "### Emergency replies",
+            "",
+            *[f"- `{c.expected}`: {c.text[:200]}" for c in alarmed],
             "",
             "### Misses",
             "",

@@ -107,3 +107,50 @@ def test_symptom_words_happening_now_are_what_lets_the_classifiers_guess_stand(n
     assert spans(nlp, "email my boss about the meeting", SYMPTOMS) == []
     assert spans(nlp, "can dry needling puncture a lung?", SYMPTOMS) == []  # a question about risk
     assert spans(nlp, "no chest pain", NEGATED) and spans(nlp, "no chest pain", SYMPTOMS) == []
+
+
+def guarded(nlp, text, ranking):
+    """RedFlagGuard on a message the classifier ranked as given: (intent, ranking, entities) after it."""
+    from rasa.nlu.constants import SPACY_DOCS
+    from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
+    from rasa.shared.nlu.training_data.message import Message
+
+    from bot.components import RedFlagGuard
+
+    ranked = [{"name": name, "confidence": confidence} for name, confidence in ranking]
+    message = Message(
+        data={TEXT: text, SPACY_DOCS[TEXT]: nlp(text), INTENT: ranked[0], INTENT_RANKING_KEY: ranked}
+    )
+    [message] = RedFlagGuard().process([message])
+    return message.get(INTENT)["name"], message.get(INTENT_RANKING_KEY), message.get("entities") or []
+
+
+def test_a_red_flag_leaves_no_close_runner_up_for_the_fallback_classifier(nlp):
+    intent, ranking, _ = guarded(
+        nlp, "a blister came up where they did the needling", [("out_of_scope", 0.97)]
+    )
+    assert intent == "emergency"
+    assert ranking[0]["confidence"] - ranking[1]["confidence"] >= 0.5  # FallbackClassifier: ambiguity 0.05
+
+
+@pytest.mark.parametrize(
+    "text", ["can you email my boss that I'm running late", "my traps are tight after sitting all day"]
+)
+def test_the_classifiers_emergency_alone_does_not_stand_without_symptom_words(nlp, text):
+    intent, _, _ = guarded(nlp, text, [("emergency", 0.6), ("out_of_scope", 0.3)])
+    assert intent == "out_of_scope"
+
+
+def test_the_classifiers_emergency_stands_beside_a_serious_symptom_word(nlp):
+    intent, _, _ = guarded(nlp, "my husband is unresponsive", [("emergency", 0.6), ("out_of_scope", 0.3)])
+    assert intent == "emergency"
+
+
+def test_a_flag_set_aside_travels_as_context_for_the_answer(nlp):
+    intent, _, entities = guarded(
+        nlp, "is chest pain a side effect of dry needling?", [("needle_safety", 0.8)]
+    )
+    assert intent == "needle_safety"
+    assert [(e["entity"], e["value"], e["role"]) for e in entities if e["entity"] == "red_flag_context"] == [
+        ("red_flag_context", "chest_pain", "risk")
+    ]
