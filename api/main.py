@@ -8,6 +8,7 @@ from fastapi.staticfiles import StaticFiles
 from api.cors import WidgetCors
 from api.errors import HANDLERS
 from api.limits import BodySizeLimit
+from api.log_privacy import keep_queries_out_of_access_log
 from api.routes import docs, handoffs, health, pages, staff_pages, widget
 from api.security import SecurityHeaders
 
@@ -26,3 +27,4 @@ for exception, handler in HANDLERS.items():
 app.add_middleware(WidgetCors)
 app.add_middleware(SecurityHeaders)
 app.add_middleware(BodySizeLimit)  # added last, so it runs first
+keep_queries_out_of_access_log()  # a search's words are a patient's name or phone
