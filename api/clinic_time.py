@@ -53,6 +53,13 @@ def in_clinic_time(record: Dict[str, Any], zone: ZoneInfo) -> Dict[str, Any]:
     for nested in ("notes", "history"):
         if isinstance(record.get(nested), list):
             converted[nested] = [in_clinic_time(item, zone) for item in record[nested]]
+    # A history entry about the appointment carries times in from/to (moved) or detail (booked).
+    if record.get("what") == "appointment":
+        for key in ("from", "to"):
+            if isinstance(record.get(key), str):
+                converted[key] = local(record[key], zone).isoformat()
+    if record.get("what") == "status" and record.get("to") == "booked" and isinstance(record.get("detail"), str):
+        converted["detail"] = local(record["detail"], zone).isoformat()
     return converted
 
 
