@@ -58,7 +58,11 @@ def in_clinic_time(record: Dict[str, Any], zone: ZoneInfo) -> Dict[str, Any]:
         for key in ("from", "to"):
             if isinstance(record.get(key), str):
                 converted[key] = local(record[key], zone).isoformat()
-    if record.get("what") == "status" and record.get("to") == "booked" and isinstance(record.get("detail"), str):
+    if (
+        record.get("what") == "status"
+        and record.get("to") == "booked"
+        and isinstance(record.get("detail"), str)
+    ):
         converted["detail"] = local(record["detail"], zone).isoformat()
     return converted
 
