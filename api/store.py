@@ -499,7 +499,8 @@ def purge_handoffs(db: Database, *, before: str) -> int:
     """Deletes requests created before `before` (their history, notes and keys go with them)."""
     with write_lock(db):
         deleted: int = db.execute("delete from handoffs where created_at < ?", [before]).rowcount
-        _forget_in_search(db)
+        if deleted:
+            _forget_in_search(db)
         return deleted
 
 
@@ -555,8 +556,8 @@ def forget_conversation_data(db: Database, *, conversation_id: str) -> Dict[str,
         its_requests = "(select id from handoffs where conversation_id = ?)"
         notes = db.table("handoff_notes").count_where(f"handoff_id in {its_requests}", [conversation_id])
         history = db.table("handoff_history").count_where(f"handoff_id in {its_requests}", [conversation_id])
-        db.execute("delete from handoffs where conversation_id = ?", [conversation_id])
-        _forget_in_search(db)
+        if db.execute("delete from handoffs where conversation_id = ?", [conversation_id]).rowcount:
+            _forget_in_search(db)
         feedback = db.execute("delete from feedback where conversation_id = ?", [conversation_id]).rowcount
     return {
         "references": references,

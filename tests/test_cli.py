@@ -302,7 +302,10 @@ def contents(path):
     """Every row of every table of an SQLite file, by table."""
     with closing(sqlite3.connect(path)) as conn:
         tables = [row[0] for row in conn.execute("select name from sqlite_master where type = 'table'")]
-        return {table: conn.execute(f'select * from "{table}" order by rowid').fetchall() for table in tables}
+        # Sorted here, not by rowid: the search index's own tables (handoffs_fts_*) have none.
+        return {
+            table: sorted(conn.execute(f'select * from "{table}"').fetchall(), key=repr) for table in tables
+        }
 
 
 def rasa_tracker_store(tracker_db):

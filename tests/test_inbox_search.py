@@ -3,7 +3,6 @@ question and reason, in the API and the inbox, with page numbers and a total (#1
 
 from __future__ import annotations
 
-import re
 import sqlite3
 
 import pytest
@@ -133,7 +132,7 @@ def test_the_inbox_numbers_its_pages_and_keeps_the_search_in_their_links(api, st
     assert "60 requests matching “chris”, page 1 of 3" in first
     assert 'href="/staff?q=chris&amp;page=2" aria-label="Page 2"' in first
     assert 'href="/staff?q=chris&amp;page=3" aria-label="Page 3"' in first
-    assert 'aria-current="page">3</a>' in third and re.search(r"<td data-label=\"Name\">Chris 0\s", third)
+    assert 'aria-current="page">3</a>' in third and "<span>Chris 0</span>" in third
 
 
 @pytest.mark.parametrize("asked", ["99", "1000000000000000000000", "-4", "two"])
