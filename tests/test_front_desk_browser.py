@@ -52,7 +52,8 @@ class FrontDesk:
             "RASA_URL": "http://127.0.0.1:9",
             "ACTION_SERVER_URL": "http://127.0.0.1:9",
         }
-        self.log = (folder / "api.log").open("w")
+        self.log_path = folder / "api.log"
+        self.log = self.log_path.open("w")
         self.process = subprocess.Popen(
             [
                 str(BIN / "uvicorn"),
@@ -315,3 +316,17 @@ def test_the_skip_link_focus_ring_and_axe(new_page, desk):
     assert serious_violations(page) == []
     page.goto("/staff?q=nobody-at-all")
     assert serious_violations(page) == []
+
+
+def test_what_was_searched_stays_out_of_the_server_log(new_page, desk):
+    page = new_page()
+    log_in(page, ROBIN)
+    page.get_by_label("Find a patient").fill("Zanzibar Quickfoot 604-555-0123")
+    page.get_by_role("button", name="Search").click()
+    page.get_by_text("No requests match").wait_for()
+
+    desk.log.flush()
+    log = desk.log_path.read_text()
+    assert "GET /staff?… HTTP/1.1" in log  # the search was logged, as a path only
+    for detail in ("Zanzibar", "Quickfoot", "555-0123", "5550123", "Priya", "778"):
+        assert detail not in log
