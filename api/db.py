@@ -165,6 +165,15 @@ def m004_front_desk(db: Database) -> None:
     db.execute("insert into handoffs_fts(handoffs_fts) values ('rebuild')")
 
 
+@migrations()
+def m005_feedback_handled(db: Database) -> None:
+    # A clinic manager's "handled" mark on an unanswered question (api/feedback_groups.py's key): who and
+    # when. A question asked again after it was handled is back on the list.
+    db.table("feedback_handled").create(
+        {"question_key": str, "by": str, "at": str}, pk="question_key", not_null=["by", "at"]
+    )
+
+
 def connect(path: Path) -> Database:
     """Opens (creating if needed) the database at `path`, brought up to the latest schema."""
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -660,25 +660,56 @@ def record_feedback(db: Database, *, feedback: FeedbackCreate) -> Tuple[Dict[str
     return row, created
 
 
-def feedback_by_topic(db: Database) -> List[Dict[str, Any]]:
-    """Each rated topic with its 👎 and 👍 counts, the most 👎 first."""
+def _between(since: Optional[str], until: Optional[str]) -> Tuple[str, List[str]]:
+    conditions, params = [], []
+    if since is not None:
+        conditions.append("at >= ?")
+        params.append(since)
+    if until is not None:
+        conditions.append("at < ?")
+        params.append(until)
+    return "".join(f" and {condition}" for condition in conditions), params
+
+
+def feedback_by_topic(
+    db: Database, *, since: Optional[str] = None, until: Optional[str] = None
+) -> List[Dict[str, Any]]:
+    """Each rated topic with its 👎 and 👍 counts, the most 👎 first (given in [since, until) if said)."""
+    when, params = _between(since, until)
     return list(
         db.query(
             "select topic, sum(helpful = 0) as unhelpful, sum(helpful = 1) as helpful from feedback "
-            "where kind = 'rating' group by topic order by unhelpful desc, helpful asc, topic"
+            f"where kind = 'rating'{when} group by topic order by unhelpful desc, helpful asc, topic",
+            params,
         )
     )
 
 
-def unanswered_questions(db: Database, *, limit: int = 50) -> List[Dict[str, Any]]:
-    """Questions the assistant could not answer, the same wording counted together, most asked first."""
+def unanswered_questions(
+    db: Database, *, since: Optional[str] = None, until: Optional[str] = None
+) -> List[Dict[str, Any]]:
+    """Every question the assistant could not answer (as stored, blanked), with when it was asked."""
+    when, params = _between(since, until)
     return list(
-        db.query(
-            "select min(question) as question, count(*) as times, max(at) as last_at from feedback "
-            "where kind = 'unanswered' group by lower(question) order by times desc, last_at desc limit ?",
-            [limit],
-        )
+        db.query(f"select question, at from feedback where kind = 'unanswered'{when} order by at", params)
     )
+
+
+def handled_questions(db: Database) -> Dict[str, Dict[str, Any]]:
+    """The manager's "handled" marks, by question key: who and when."""
+    return {row["question_key"]: row for row in db.query("select question_key, by, at from feedback_handled")}
+
+
+def mark_question_handled(db: Database, *, question_key: str, by: str) -> None:
+    with write_lock(db):
+        db.table("feedback_handled").upsert(
+            {"question_key": question_key, "by": by, "at": now()}, pk="question_key"
+        )
+
+
+def unmark_question_handled(db: Database, *, question_key: str) -> None:
+    with write_lock(db):
+        db.execute("delete from feedback_handled where question_key = ?", [question_key])
 
 
 def purge_feedback(db: Database, *, before: str) -> int:

@@ -316,6 +316,19 @@ def test_the_skip_link_focus_ring_and_axe(new_page, desk):
     assert serious_violations(page) == []
     page.goto("/staff?q=nobody-at-all")
     assert serious_violations(page) == []
+    for n, question in enumerate(["Do you do cupping?", "cupping?", "Is there parking?"]):
+        body = {
+            "kind": "unanswered",
+            "topic": "out_of_scope",
+            "question": question,
+            "conversation_id": f"axe-{n:08}",
+        }
+        assert httpx.post(f"{desk.url}/api/feedback", json=body, timeout=10).status_code == 201
+    page.goto("/staff/feedback")
+    page.get_by_role("button", name="Mark handled: Is there parking?").click()
+    page.get_by_text("Marked handled").wait_for()
+    assert serious_violations(page) == []
+    screenshot(page, "staff-feedback-handled.png")
 
 
 def test_what_was_searched_stays_out_of_the_server_log(new_page, desk):
