@@ -1,6 +1,7 @@
 """`clinic`: staff accounts, patients' data (purge, forget, export) and backups.
 
-clinic staff add USERNAME        (password from standard input, or asked for twice)
+clinic staff add USERNAME [--manager]   (password from standard input, or asked for twice)
+clinic staff role USERNAME front_desk|manager
 clinic staff password USERNAME   (a new password, the same way)
 clinic staff list
 clinic staff remove USERNAME
@@ -99,13 +100,17 @@ def read_password(stdin: IO[str]) -> str:
     return password
 
 
+ROLE_NAMES = {"front_desk": "front desk", "manager": "manager"}
+
+
 def staff_add(db: Database, args: argparse.Namespace) -> str:
     username = check_username(args.username)
     if store.staff_password_hash(db, username=username) is not None:
         raise Refused(f"There is already a staff account called {username!r}: use `clinic staff password`.")
     hashed = hash_password(read_password(sys.stdin), username=username)
-    store.add_staff(db, username=username, password_hash=hashed)
-    return f"Staff account {username!r} added: log in at /staff."
+    role = "manager" if args.manager else "front_desk"
+    store.add_staff(db, username=username, password_hash=hashed, role=role)
+    return f"Staff account {username!r} added ({ROLE_NAMES[role]}): log in at /staff."
 
 
 def staff_password(db: Database, args: argparse.Namespace) -> str:
@@ -118,7 +123,15 @@ def staff_list(db: Database, args: argparse.Namespace) -> str:
     accounts = store.list_staff(db)
     if not accounts:
         return "No staff accounts yet: add one with `clinic staff add USERNAME`."
-    return "\n".join(f"{account['username']}\tadded {account['created_at']}" for account in accounts)
+    return "\n".join(
+        f"{account['username']}\t{ROLE_NAMES[account['role']]}\tadded {account['created_at']}"
+        for account in accounts
+    )
+
+
+def staff_role(db: Database, args: argparse.Namespace) -> str:
+    store.set_staff_role(db, username=args.username, role=args.role)
+    return f"{args.username!r} is now {ROLE_NAMES[args.role]}."
 
 
 def staff_remove(db: Database, args: argparse.Namespace) -> str:
@@ -361,7 +374,12 @@ def parser(settings: Settings) -> argparse.ArgumentParser:
     )
     add = staff.add_parser("add", help="add an account (password from standard input, or asked for)")
     add.add_argument("username")
+    add.add_argument("--manager", action="store_true", help="a manager, who also runs the team's accounts")
     add.set_defaults(run=staff_add)
+    role = staff.add_parser("role", help="make an account front desk or manager")
+    role.add_argument("username")
+    role.add_argument("role", choices=store.ROLES)
+    role.set_defaults(run=staff_role)
     password = staff.add_parser("password", help="set a new password for an account")
     password.add_argument("username")
     password.set_defaults(run=staff_password)
@@ -434,6 +452,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         store.ReferenceNotFound,
         store.StaffExists,
         store.StaffNotFound,
+        store.LastManager,
         BadUsername,
         WeakPassword,
     ) as error:

@@ -174,6 +174,13 @@ def m005_feedback_handled(db: Database) -> None:
     )
 
 
+@migrations()
+def m006_staff_roles(db: Database) -> None:
+    # Front desk or manager: managers also run the team's accounts from the staff pages. Existing
+    # accounts stay front desk; `clinic staff role USERNAME manager` makes a manager.
+    db.table("staff").add_column("role", str, not_null_default="front_desk")
+
+
 def connect(path: Path) -> Database:
     """Opens (creating if needed) the database at `path`, brought up to the latest schema."""
     path.parent.mkdir(parents=True, exist_ok=True)

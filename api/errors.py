@@ -13,7 +13,9 @@ from starlette.exceptions import HTTPException
 from starlette.routing import Match
 
 from api.auth import LoginRequired
+from api.deps import ManagersOnly
 from api.models import CONSENT_REFUSED
+from api.rendering import templates
 from api.sessions import COOKIE, clear_session_cookie
 from api.settings import settings_of
 from api.store import (
@@ -118,6 +120,11 @@ async def detail_needed(request: Request, exc: Exception) -> Response:
     return JSONResponse({"detail": [{"field": exc.field, "message": str(exc)}]}, status_code=422)
 
 
+async def managers_only(request: Request, exc: Exception) -> Response:
+    message = "Only a clinic manager can open this page: ask your manager."
+    return templates.TemplateResponse(request, "staff/forbidden.html", {"message": message}, status_code=403)
+
+
 async def login_required(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, LoginRequired)
     response = RedirectResponse(f"/staff/login?{urlencode({'next': exc.next_path})}", status_code=303)
@@ -137,4 +144,5 @@ HANDLERS: Dict[Any, Callable[[Request, Exception], Any]] = {
     ClaimedByOther: conflict,
     DetailNeeded: detail_needed,
     LoginRequired: login_required,
+    ManagersOnly: managers_only,
 }

@@ -575,11 +575,36 @@ def all_handoffs(db: Database) -> Iterator[Dict[str, Any]]:
     )
 
 
-def add_staff(db: Database, *, username: str, password_hash: str) -> None:
+ROLES = ("front_desk", "manager")
+
+
+class LastManager(ValueError):
+    def __init__(self) -> None:
+        super().__init__("The clinic needs at least one manager: make someone else a manager first")
+
+
+def add_staff(db: Database, *, username: str, password_hash: str, role: str = "front_desk") -> None:
     with write_lock(db):
         if db.table("staff").count_where("username = ?", [username]):
             raise StaffExists(username)
-        db.table("staff").insert({"username": username, "password_hash": password_hash, "created_at": now()})
+        db.table("staff").insert(
+            {"username": username, "password_hash": password_hash, "created_at": now(), "role": role}
+        )
+
+
+def set_staff_role(db: Database, *, username: str, role: str) -> None:
+    """Front desk or manager; the last manager stays one (else nobody could run the team's accounts)."""
+    with write_lock(db):
+        rows = list(db.query("select role from staff where username = ?", [username]))
+        if not rows:
+            raise StaffNotFound(username)
+        if rows[0]["role"] == "manager" and role != "manager" and _managers(db) == 1:
+            raise LastManager()
+        db.execute("update staff set role = ? where username = ?", [role, username])
+
+
+def _managers(db: Database) -> int:
+    return int(db.table("staff").count_where("role = 'manager'"))
 
 
 def set_staff_password(db: Database, *, username: str, password_hash: str) -> int:
@@ -594,8 +619,12 @@ def set_staff_password(db: Database, *, username: str, password_hash: str) -> in
 def remove_staff(db: Database, *, username: str) -> int:
     """Removes the account and ends its open sessions; returns how many sessions ended."""
     with write_lock(db):
-        if not db.execute("delete from staff where username = ?", [username]).rowcount:
+        rows = list(db.query("select role from staff where username = ?", [username]))
+        if not rows:
             raise StaffNotFound(username)
+        if rows[0]["role"] == "manager" and _managers(db) == 1 and db.table("staff").count > 1:
+            raise LastManager()
+        db.execute("delete from staff where username = ?", [username])
         return _end_sessions_of(db, username=username)
 
 
@@ -605,7 +634,7 @@ def _end_sessions_of(db: Database, *, username: str) -> int:
 
 
 def list_staff(db: Database) -> List[Dict[str, Any]]:
-    return list(db.query("select username, created_at from staff order by username"))
+    return list(db.query("select username, role, created_at from staff order by username"))
 
 
 def staff_password_hash(db: Database, *, username: str) -> Optional[str]:

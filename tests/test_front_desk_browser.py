@@ -26,6 +26,7 @@ BIN = Path(sys.executable).parent
 TOKEN = "browser-test-token-0123456789abcdef"
 ROBIN = ("robin", "a long enough password")
 KIM = ("kim", "another long password")
+MORGAN = ("morgan", "the manager's long password")
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 375, "height": 740}
 
@@ -78,9 +79,9 @@ class FrontDesk:
                 time.sleep(0.2)
         else:
             raise RuntimeError(f"The API did not start: {(folder / 'api.log').read_text()[-2000:]}")
-        for username, password in (ROBIN, KIM):
+        for username, password, *role in (ROBIN, KIM, (*MORGAN, "--manager")):
             subprocess.run(
-                [str(BIN / "clinic"), "staff", "add", username],
+                [str(BIN / "clinic"), "staff", "add", username, *role],
                 input=password + "\n",
                 text=True,
                 check=True,
@@ -343,3 +344,31 @@ def test_what_was_searched_stays_out_of_the_server_log(new_page, desk):
     assert "GET /staff?… HTTP/1.1" in log  # the search was logged, as a path only
     for detail in ("Zanzibar", "Quickfoot", "555-0123", "5550123", "Priya", "778"):
         assert detail not in log
+
+
+def test_a_manager_adds_a_colleague_who_changes_their_password(new_page, desk):
+    manager = new_page(bypass_csp=True)
+    log_in(manager, MORGAN)
+    manager.get_by_role("link", name="Team").click()
+    manager.get_by_label("Username").fill("sasha")
+    manager.get_by_label("First password").fill("a first password to change soon")
+    manager.get_by_role("button", name="Add").click()
+    manager.get_by_text("Added sasha (front desk).").wait_for()
+    assert serious_violations(manager) == []
+
+    colleague = new_page(bypass_csp=True)
+    log_in(colleague, ("sasha", "a first password to change soon"))
+    assert colleague.get_by_role("link", name="Team").count() == 0
+    colleague.get_by_role("link", name="My account").click()
+    colleague.get_by_label("Current password").fill("a first password to change soon")
+    colleague.get_by_label("New password", exact=True).fill("lantern orchard velvet")
+    colleague.get_by_label("New password again").fill("lantern orchard velvet")
+    colleague.get_by_role("button", name="Change my password").click()
+    colleague.get_by_text("Password changed. You are logged out everywhere else.").wait_for()
+    assert serious_violations(colleague) == []
+    assert (
+        httpx.get(
+            f"{desk.url}/api/handoffs", auth=("sasha", "lantern orchard velvet"), timeout=10
+        ).status_code
+        == 200
+    )

@@ -56,7 +56,7 @@ def _safe_next(next_path: Optional[str]) -> str:
     return "/staff"
 
 
-def _page(
+def render_page(
     request: Request,
     template: str,
     context: Dict[str, Any],
@@ -72,6 +72,7 @@ def _page(
         db, session = signed_in
         context = {
             "staff": session.username,
+            "is_manager": session.is_manager,
             "csrf": session.csrf,
             "flash": None if keep_message else take_message(db, session),
             **context,
@@ -81,14 +82,14 @@ def _page(
     )
 
 
-def _csrf_ok(session: StaffSession, token: str) -> bool:
+def csrf_ok(session: StaffSession, token: str) -> bool:
     return hmac.compare_digest(session.csrf.encode(), token.encode())
 
 
 @router.get("/login", response_class=HTMLResponse)
 def login_form(request: Request, next: Optional[str] = None) -> Response:
     """The login form."""
-    return _page(request, "login.html", {"next": _safe_next(next), "error": None})
+    return render_page(request, "login.html", {"next": _safe_next(next), "error": None})
 
 
 @router.post("/login", response_class=HTMLResponse)
@@ -109,11 +110,11 @@ def log_in(
         log.warning("Staff login refused: locked out after failed logins")
         context["error"] = locked_out(locked.seconds)
         headers = {"Retry-After": str(locked.seconds)}
-        return _page(request, "login.html", context, status_code=429, headers=headers)
+        return render_page(request, "login.html", context, status_code=429, headers=headers)
     if not right:
         log.info("Staff login refused")
         context["error"] = "Wrong username or password."
-        return _page(request, "login.html", context, status_code=401)
+        return render_page(request, "login.html", context, status_code=401)
     earlier = find_session(db, request.cookies.get(COOKIE))
     if earlier is not None:  # a new login is a new session: never carry an old id over
         end_session(db, earlier)
@@ -128,7 +129,7 @@ def log_out_page(request: Request, db: DbDep) -> Response:
     session = find_session(db, request.cookies.get(COOKIE))
     if session is None:
         return RedirectResponse("/staff/login", status_code=303)
-    return _page(request, "logout.html", {}, signed_in=(db, session))
+    return render_page(request, "logout.html", {}, signed_in=(db, session))
 
 
 @router.post("/logout")
@@ -137,7 +138,7 @@ def log_out(
 ) -> Response:
     """Ends the session, here and for every copy of its cookie; without the form's token it stays."""
     session = find_session(db, request.cookies.get(COOKIE))
-    if session is not None and not _csrf_ok(session, csrf):
+    if session is not None and not csrf_ok(session, csrf):
         tell_next_page(db, session, "That form had expired: use the Log out button again.")
         return RedirectResponse("/staff/logout", status_code=303)
     if session is not None:
@@ -195,7 +196,7 @@ def inbox(
     }
     # A poll must not eat the message meant for the page the receptionist is looking at.
     polling = request.headers.get(POLL_HEADER) == "1"
-    return _page(
+    return render_page(
         request,
         "inbox.html",
         context,
@@ -265,7 +266,7 @@ def feedback(
         "most_unhelpful": max([row["unhelpful"] for row in topics] + [1]),
         "most_asked": max([group.times for group in shown] + [1]),
     }
-    return _page(request, "feedback.html", context, signed_in=(db, session))
+    return render_page(request, "feedback.html", context, signed_in=(db, session))
 
 
 QUESTIONS_SHOWN = 50
@@ -290,7 +291,7 @@ def mark_handled(
 ) -> Response:
     """Marks a question (however worded) as handled, or takes the mark back."""
     key = question_key(question[:500])
-    if not _csrf_ok(session, csrf):
+    if not csrf_ok(session, csrf):
         tell_next_page(db, session, EXPIRED)
     elif not key:
         tell_next_page(db, session, "Nothing to mark: that question was empty.")
@@ -315,13 +316,15 @@ def handoff_page(request: Request, handoff_id: HandoffId, db: DbDep, session: St
     try:
         handoff = store.get_handoff(db, handoff_id=handoff_id)
     except store.HandoffNotFound as missing:
-        return _page(request, "missing.html", {"message": str(missing)}, signed_in=signed_in, status_code=404)
+        return render_page(
+            request, "missing.html", {"message": str(missing)}, signed_in=signed_in, status_code=404
+        )
     context = {
         "handoff": handoff,
         "next_statuses": store.TRANSITIONS[handoff["status"]],
         "same_patient": store.same_patient(db, handoff_ids=[handoff_id])[handoff_id],
     }
-    return _page(request, "handoff.html", context, signed_in=signed_in)
+    return render_page(request, "handoff.html", context, signed_in=signed_in)
 
 
 @router.post("/handoffs/{handoff_id}")
@@ -363,7 +366,7 @@ def reopen_from_form(
     """Reopens a booked or closed request with the reason given."""
 
     def reopen() -> str:
-        if not _csrf_ok(session, csrf):
+        if not csrf_ok(session, csrf):
             return EXPIRED
         why = " ".join(reason.split())
         if not why:
@@ -391,7 +394,7 @@ def claim_from_form(
     """Claims the request for whoever is logged in ("I'm calling"), or releases the claim."""
 
     def claim() -> str:
-        if not _csrf_ok(session, csrf):
+        if not csrf_ok(session, csrf):
             return EXPIRED
         try:
             if action == "release":
@@ -415,7 +418,7 @@ def _then_back(
     try:
         outcome = act()
     except store.HandoffNotFound as missing:
-        return _page(
+        return render_page(
             request, "missing.html", {"message": str(missing)}, signed_in=(db, session), status_code=404
         )
     tell_next_page(db, session, outcome)
@@ -437,7 +440,7 @@ def _save(
     db: Database, settings: Settings, session: StaffSession, handoff_id: int, csrf: str, change: Change
 ) -> str:
     """Saves what the form asks for; returns what to tell staff: saved, or why nothing was."""
-    if not _csrf_ok(session, csrf):
+    if not csrf_ok(session, csrf):
         return EXPIRED
     if change.status and change.status not in STATUSES:
         return "Choose a status from the list."

@@ -1,0 +1,148 @@
+"""/staff/account and /staff/team: "change my password" for everyone, and the team's accounts for a
+clinic manager (the `clinic staff` commands stay for whoever runs the server)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlite_utils import Database
+
+from api import store
+from api.auth import BadUsername, LockedOut, WeakPassword, check_staff_password, check_username, hash_password
+from api.deps import DbDep, ManagerPageDep, SettingsDep, StaffPageDep
+from api.limits import LoginsDep, locked_out
+from api.routes.staff_pages import EXPIRED, csrf_ok, render_page
+from api.sessions import find_session, set_session_cookie, start_session, tell_next_page
+
+log = logging.getLogger(__name__)
+router = APIRouter(prefix="/staff", tags=["staff pages"], include_in_schema=False)
+ROLE_NAMES = {"front_desk": "Front desk", "manager": "Manager"}
+
+
+@router.get("/account", response_class=HTMLResponse)
+def account(request: Request, db: DbDep, session: StaffPageDep) -> Response:
+    """My account: who I am, my role, and a form to change my password."""
+    return render_page(request, "account.html", {"ROLE_NAMES": ROLE_NAMES}, signed_in=(db, session))
+
+
+@router.post("/account/password")
+def change_my_password(
+    db: DbDep,
+    settings: SettingsDep,
+    logins: LoginsDep,
+    session: StaffPageDep,
+    csrf: Annotated[str, Form()] = "",
+    current: Annotated[str, Form()] = "",
+    new: Annotated[str, Form()] = "",
+    again: Annotated[str, Form()] = "",
+) -> Response:
+    """A new password for whoever is logged in: the current one first (counted like a login), then the
+    policy; every other session of the account ends, this one goes on as a new session."""
+    back = RedirectResponse("/staff/account", status_code=303)
+    if not csrf_ok(session, csrf):
+        tell_next_page(db, session, EXPIRED)
+        return back
+    try:
+        right = check_staff_password(db, logins, username=session.username, password=current)
+    except LockedOut as locked:
+        tell_next_page(db, session, locked_out(locked.seconds))
+        return back
+    if not right:
+        tell_next_page(db, session, "That is not your current password: nothing was changed.")
+        return back
+    if new != again:
+        tell_next_page(db, session, "The two new passwords differ: nothing was changed.")
+        return back
+    try:
+        hashed = hash_password(new, username=session.username)
+    except WeakPassword as weak:
+        tell_next_page(db, session, f"{weak} Nothing was changed.")
+        return back
+    ended = store.set_staff_password(db, username=session.username, password_hash=hashed)
+    log.info("A staff member changed their password (%s session(s) ended)", ended)
+    # Every session ended with the old password, this one too: carry on in a new one.
+    fresh = start_session(db, username=session.username)
+    signed_in = RedirectResponse("/staff/account", status_code=303)
+    set_session_cookie(signed_in, fresh, settings)
+    new_session = find_session(db, fresh)
+    if new_session is not None:
+        tell_next_page(db, new_session, "Password changed. You are logged out everywhere else.")
+    return signed_in
+
+
+@router.get("/team", response_class=HTMLResponse)
+def team(request: Request, db: DbDep, session: ManagerPageDep) -> Response:
+    """The team's accounts (managers only): who, which role, since when; add, change role, remove."""
+    context = {"accounts": store.list_staff(db), "ROLE_NAMES": ROLE_NAMES}
+    return render_page(request, "team.html", context, signed_in=(db, session))
+
+
+@router.post("/team")
+def add_account(
+    db: DbDep,
+    session: ManagerPageDep,
+    csrf: Annotated[str, Form()] = "",
+    username: Annotated[str, Form()] = "",
+    password: Annotated[str, Form()] = "",
+    role: Annotated[str, Form()] = "front_desk",
+) -> Response:
+    """Adds an account with a first password the manager passes on (the person changes it after)."""
+    tell_next_page(
+        db, session, _add(db, session.username, csrf_ok(session, csrf), username.strip(), password, role)
+    )
+    return RedirectResponse("/staff/team", status_code=303)
+
+
+def _add(db: Database, by: str, fresh_form: bool, username: str, password: str, role: str) -> str:
+    if not fresh_form:
+        return EXPIRED
+    if role not in store.ROLES:
+        return "Choose front desk or manager."
+    try:
+        check_username(username)
+        store.add_staff(
+            db, username=username, password_hash=hash_password(password, username=username), role=role
+        )
+    except (BadUsername, WeakPassword, store.StaffExists) as refused:
+        return f"{sentence(str(refused))} Nothing was added."
+    log.info("A manager added a staff account")
+    return f"Added {username} ({ROLE_NAMES[role].lower()}). Give them the password; they can change it under My account."
+
+
+@router.post("/team/{username}")
+def change_account(
+    username: str,
+    db: DbDep,
+    session: ManagerPageDep,
+    csrf: Annotated[str, Form()] = "",
+    action: Annotated[str, Form()] = "",
+    role: Annotated[str, Form()] = "",
+) -> Response:
+    """Changes an account's role, or removes it (never your own: another manager does that)."""
+    tell_next_page(db, session, _change(db, session.username, csrf_ok(session, csrf), username, action, role))
+    return RedirectResponse("/staff/team", status_code=303)
+
+
+def _change(db: Database, me: str, fresh_form: bool, username: str, action: str, role: str) -> str:
+    if not fresh_form:
+        return EXPIRED
+    try:
+        if action == "remove":
+            if username == me:
+                return "You cannot remove your own account: another manager can."
+            ended = store.remove_staff(db, username=username)
+            return f"Removed {username}; their {ended} open session(s) ended."
+        if action == "role" and role in store.ROLES:
+            store.set_staff_role(db, username=username, role=role)
+            return f"{username} is now {ROLE_NAMES[role].lower()}."
+    except (store.StaffNotFound, store.LastManager) as refused:
+        return sentence(str(refused))
+    return "Nothing to change."
+
+
+def sentence(text: str) -> str:
+    """The message with one full stop at its end."""
+    return text if text.endswith((".", "!", "?")) else text + "."
