@@ -24,7 +24,6 @@ it runs with umask 077.
 from __future__ import annotations
 
 import argparse
-import csv
 import getpass
 import os
 import re
@@ -47,6 +46,7 @@ from api.conversations import (
     purge_conversations,
 )
 from api.db import connect
+from api.export import write_csv
 from api.sessions import purge_expired_sessions
 from api.settings import Settings
 from clinic.facts import DEFAULT_RETENTION_DAYS, ClinicConfigError, load_clinic, retention_days
@@ -54,23 +54,6 @@ from clinic.files import keep_private
 from clinic.outbox import forget_queued_request, purge_outbox
 from clinic.settings import ConfigurationError
 
-EXPORT_COLUMNS = [
-    "id",
-    "reference",
-    "kind",
-    "status",
-    "created_at",
-    "updated_at",
-    "name",
-    "contact",
-    "contact_type",
-    "therapy",
-    "preferred_time",
-    "new_patient",
-    "reason",
-    "question",
-    "conversation_id",
-]
 DURATION = re.compile(r"(\d+)\s*([dhw])")
 # A request's reference, as store.py makes them; any other id given to `forget` is a conversation's.
 REFERENCE = re.compile(r"REQ-[23456789ABCDEFGHJKMNPQRSTWXYZ]{5}", re.IGNORECASE)
@@ -300,7 +283,7 @@ def _count_deleted_in(
 
 def export(db: Database, args: argparse.Namespace) -> Optional[str]:
     if args.out is None:
-        _write_csv(db, sys.stdout)
+        write_csv(db, sys.stdout)
         return None
     out_file: Path = args.out
     # Patient details: readable by the clinic's account only. A new file (0600 from mkstemp) is renamed
@@ -308,29 +291,12 @@ def export(db: Database, args: argparse.Namespace) -> Optional[str]:
     fd, draft = tempfile.mkstemp(dir=out_file.parent, prefix=f".{out_file.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", newline="", encoding="utf-8") as out:
-            count = _write_csv(db, out)
+            count = write_csv(db, out)
         os.replace(draft, out_file)
     except BaseException:
         Path(draft).unlink(missing_ok=True)
         raise
     return f"Wrote {count} request(s) to {out_file}."
-
-
-def _write_csv(db: Database, out: IO[str]) -> int:
-    writer = csv.DictWriter(out, fieldnames=EXPORT_COLUMNS)
-    writer.writeheader()
-    count = 0
-    for row in store.all_handoffs(db):
-        writer.writerow({column: _cell(row[column]) for column in EXPORT_COLUMNS})
-        count += 1
-    return count
-
-
-def _cell(value: object) -> object:
-    # Patient text that starts like a formula would run as one in a spreadsheet: make it plain text.
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
 
 
 def _databases(args: argparse.Namespace) -> Dict[str, Path]:

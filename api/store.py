@@ -571,7 +571,8 @@ def all_handoffs(db: Database) -> Iterator[Dict[str, Any]]:
     """Every request, oldest first, without transcript, notes or history (for the CSV export)."""
     return db.query(
         "select id, reference, kind, status, created_at, updated_at, name, contact, contact_type, therapy, "
-        "preferred_time, new_patient, reason, question, conversation_id from handoffs order by id"
+        "preferred_time, new_patient, reason, question, conversation_id, close_reason, duplicate_of, "
+        "appointment_at from handoffs order by id"
     )
 
 

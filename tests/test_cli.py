@@ -21,8 +21,9 @@ import yaml
 
 from actions.outbox import enqueue
 from api import store
-from api.cli import EXPORT_COLUMNS, main
+from api.cli import main
 from api.db import connect
+from api.export import EXPORT_COLUMNS
 from api.models import FeedbackCreate
 from tests.conftest import project_file
 

@@ -355,6 +355,10 @@ def test_a_manager_adds_a_colleague_who_changes_their_password(new_page, desk):
     manager.get_by_role("button", name="Add").click()
     manager.get_by_text("Added sasha (front desk).").wait_for()
     assert serious_violations(manager) == []
+    with manager.expect_download() as download:
+        manager.get_by_role("button", name="Download requests (CSV)").click()
+    assert download.value.suggested_filename.startswith("requests-")
+    screenshot(manager, "staff-team.png")
 
     colleague = new_page(bypass_csp=True)
     log_in(colleague, ("sasha", "a first password to change soon"))

@@ -150,12 +150,16 @@ def test_a_manager_changes_roles_and_removes_accounts_but_the_clinic_keeps_a_man
     page = api.get("/staff/team")
     token = csrf_of(page)
 
-    promoted = api.post("/staff/team/frontdesk", data={"csrf": token, "action": "role", "role": "manager"})
-    api.post("/staff/team/frontdesk", data={"csrf": token, "action": "role", "role": "front_desk"})
-    last = api.post("/staff/team/morgan", data={"csrf": token, "action": "role", "role": "front_desk"})
-    myself = api.post("/staff/team/morgan", data={"csrf": token, "action": "remove"})
-    forged = api.post("/staff/team/frontdesk", data={"csrf": "forged", "action": "remove"})
-    removed = api.post("/staff/team/frontdesk", data={"csrf": token, "action": "remove"})
+    promoted = api.post(
+        "/staff/team/accounts/frontdesk", data={"csrf": token, "action": "role", "role": "manager"}
+    )
+    api.post("/staff/team/accounts/frontdesk", data={"csrf": token, "action": "role", "role": "front_desk"})
+    last = api.post(
+        "/staff/team/accounts/morgan", data={"csrf": token, "action": "role", "role": "front_desk"}
+    )
+    myself = api.post("/staff/team/accounts/morgan", data={"csrf": token, "action": "remove"})
+    forged = api.post("/staff/team/accounts/frontdesk", data={"csrf": "forged", "action": "remove"})
+    removed = api.post("/staff/team/accounts/frontdesk", data={"csrf": token, "action": "remove"})
 
     assert "frontdesk is now manager." in promoted.text
     assert "The clinic needs at least one manager" in last.text
@@ -194,3 +198,66 @@ def test_existing_accounts_keep_working_as_front_desk_after_the_migration(tmp_pa
     db = connect(path)
 
     assert store.list_staff(db) == [{"username": "robin", "role": "front_desk", "created_at": "2026-01-01"}]
+
+
+def test_a_manager_downloads_every_request_as_formula_safe_csv(api, manager, hand_over):
+    import csv
+    import io
+
+    hand_over(name='=HYPERLINK("http://evil.example")')
+    closed = hand_over(name="Closed Patient")
+    api.patch(
+        f"/api/handoffs/{closed['id']}", json={"status": "closed", "close_reason": "spam"}, auth=manager
+    )
+    log_in(api, manager)
+    page = api.get("/staff/team")
+
+    download = api.post("/staff/team/export", data={"csrf": csrf_of(page)})
+    forged = api.post("/staff/team/export", data={"csrf": "forged"})
+
+    assert download.status_code == 200
+    assert download.headers["content-type"].startswith("text/csv")
+    assert download.headers["content-disposition"].startswith('attachment; filename="requests-')
+    assert download.headers["cache-control"] == "no-store"
+    rows = list(csv.DictReader(io.StringIO(download.text)))
+    assert rows[0]["name"].startswith("'=")
+    assert (rows[1]["name"], rows[1]["status"], rows[1]["close_reason"]) == (
+        "Closed Patient",
+        "closed",
+        "spam",
+    )
+    assert "That form had expired" in forged.text and "text/csv" not in forged.headers["content-type"]
+
+
+def test_a_front_desk_account_cannot_export_or_forget(api, staff, hand_over):
+    handoff = hand_over()
+    log_in(api, staff)
+    token = csrf_of(api.get("/staff"))
+
+    export = api.post("/staff/team/export", data={"csrf": token})
+    forget = api.post(
+        "/staff/team/forget", data={"csrf": token, "reference": handoff["reference"], "confirm": "yes"}
+    )
+
+    assert export.status_code == 403 and forget.status_code == 403
+    assert api.get(f"/api/handoffs/{handoff['id']}", auth=staff).status_code == 200
+
+
+def test_a_manager_forgets_a_patient_after_confirming(api, api_settings, manager, hand_over):
+    gone = hand_over(name="Forget Me", conversation_id="conversation-to-forget")
+    kept = hand_over(name="Keep Me")
+    log_in(api, manager)
+    token = csrf_of(api.get("/staff/team"))
+
+    unconfirmed = api.post("/staff/team/forget", data={"csrf": token, "reference": gone["reference"]})
+    unknown = api.post("/staff/team/forget", data={"csrf": token, "reference": "REQ-22222", "confirm": "yes"})
+    forgotten = api.post(
+        "/staff/team/forget", data={"csrf": token, "reference": gone["reference"].lower(), "confirm": "yes"}
+    )
+
+    assert "Tick the box to confirm" in unconfirmed.text
+    assert "There is no request with reference REQ-22222. Nothing was deleted." in unknown.text
+    assert f"Forgot {gone['reference']}" in forgotten.text
+    assert api.get(f"/api/handoffs/{gone['id']}", auth=manager).status_code == 404
+    assert api.get(f"/api/handoffs/{kept['id']}", auth=manager).status_code == 200
+    assert b"Forget Me" not in api_settings.handoffs_db.read_bytes()

@@ -3,7 +3,9 @@ clinic manager (the `clinic staff` commands stay for whoever runs the server).""
 
 from __future__ import annotations
 
+import io
 import logging
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
@@ -12,7 +14,10 @@ from sqlite_utils import Database
 
 from api import store
 from api.auth import BadUsername, LockedOut, WeakPassword, check_staff_password, check_username, hash_password
+from api.cli import REFERENCE, forget_request
+from api.clinic_time import clinic_zone
 from api.deps import DbDep, ManagerPageDep, SettingsDep, StaffPageDep
+from api.export import write_csv
 from api.limits import LoginsDep, locked_out
 from api.routes.staff_pages import EXPIRED, csrf_ok, render_page
 from api.sessions import find_session, set_session_cookie, start_session, tell_next_page
@@ -112,7 +117,7 @@ def _add(db: Database, by: str, fresh_form: bool, username: str, password: str, 
     return f"Added {username} ({ROLE_NAMES[role].lower()}). Give them the password; they can change it under My account."
 
 
-@router.post("/team/{username}")
+@router.post("/team/accounts/{username}")
 def change_account(
     username: str,
     db: DbDep,
@@ -146,3 +151,55 @@ def _change(db: Database, me: str, fresh_form: bool, username: str, action: str,
 def sentence(text: str) -> str:
     """The message with one full stop at its end."""
     return text if text.endswith((".", "!", "?")) else text + "."
+
+
+@router.post("/team/export")
+def export_requests(
+    db: DbDep, settings: SettingsDep, session: ManagerPageDep, csrf: Annotated[str, Form()] = ""
+) -> Response:
+    """Every request as CSV (the same file as `clinic export`), downloaded by a manager."""
+    if not csrf_ok(session, csrf):
+        tell_next_page(db, session, EXPIRED)
+        return RedirectResponse("/staff/team", status_code=303)
+    out = io.StringIO()
+    count = write_csv(db, out)
+    log.info("A manager exported %s request(s) as CSV", count)
+    day = datetime.now(clinic_zone(settings.clinic_config)).date().isoformat()
+    return Response(
+        out.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="requests-{day}.csv"'},
+    )
+
+
+@router.post("/team/forget")
+def forget_patient(
+    db: DbDep,
+    settings: SettingsDep,
+    session: ManagerPageDep,
+    csrf: Annotated[str, Form()] = "",
+    reference: Annotated[str, Form()] = "",
+    confirm: Annotated[str, Form()] = "",
+) -> Response:
+    """Deletes one patient's request with its notes, history, conversation and feedback, as
+    `clinic forget REQ-…` does: for a patient who asked to be forgotten."""
+    given = reference.strip().upper()[:20]
+    if not csrf_ok(session, csrf):
+        message = EXPIRED
+    elif not REFERENCE.fullmatch(given):
+        message = "Give the request's reference, like REQ-73CRF."
+    elif confirm != "yes":
+        message = "Tick the box to confirm: forgetting cannot be undone."
+    else:
+        try:
+            forget_request(db, settings, given)
+        except store.ReferenceNotFound as missing:
+            message = sentence(str(missing)) + " Nothing was deleted."
+        else:
+            log.info("A manager forgot request %s", given)
+            message = (
+                f"Forgot {given}: the request, its notes and history, its conversation and feedback are "
+                "deleted. Backups made before now still hold it."
+            )
+    tell_next_page(db, session, message)
+    return RedirectResponse("/staff/team", status_code=303)
