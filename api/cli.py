@@ -93,12 +93,16 @@ def staff_add(db: Database, args: argparse.Namespace) -> str:
     hashed = hash_password(read_password(sys.stdin), username=username)
     role = "manager" if args.manager else "front_desk"
     store.add_staff(db, username=username, password_hash=hashed, role=role)
+    store.record_activity(
+        db, who=store.COMMAND_LINE, what="added an account", detail=f"{username} ({ROLE_NAMES[role]})"
+    )
     return f"Staff account {username!r} added ({ROLE_NAMES[role]}): log in at /staff."
 
 
 def staff_password(db: Database, args: argparse.Namespace) -> str:
     hashed = hash_password(read_password(sys.stdin), username=args.username)
     ended = store.set_staff_password(db, username=args.username, password_hash=hashed)
+    store.record_activity(db, who=store.COMMAND_LINE, what="set a new password", detail=args.username)
     return f"Password of {args.username!r} changed; their {ended} open session(s) have ended."
 
 
@@ -114,11 +118,15 @@ def staff_list(db: Database, args: argparse.Namespace) -> str:
 
 def staff_role(db: Database, args: argparse.Namespace) -> str:
     store.set_staff_role(db, username=args.username, role=args.role)
+    store.record_activity(
+        db, who=store.COMMAND_LINE, what="changed a role", detail=f"{args.username}: {ROLE_NAMES[args.role]}"
+    )
     return f"{args.username!r} is now {ROLE_NAMES[args.role]}."
 
 
 def staff_remove(db: Database, args: argparse.Namespace) -> str:
     ended = store.remove_staff(db, username=args.username)
+    store.record_activity(db, who=store.COMMAND_LINE, what="removed an account", detail=args.username)
     return f"Staff account {args.username!r} removed; their {ended} open session(s) have ended."
 
 
@@ -174,8 +182,13 @@ def forget(db: Database, args: argparse.Namespace) -> str:
     """One patient's data, found by a request's reference or by their conversation's id."""
     given = args.id.strip()
     if REFERENCE.fullmatch(given):
-        return forget_request(db, args.settings, given.upper())
-    return forget_whole_conversation(db, args.settings, given)
+        said = forget_request(db, args.settings, given.upper())
+        store.record_activity(db, who=store.COMMAND_LINE, what="forgot a patient", detail=given.upper())
+        return said
+    said = forget_whole_conversation(db, args.settings, given)
+    # Not the id: a conversation's id is the patient's own key to their chat.
+    store.record_activity(db, who=store.COMMAND_LINE, what="forgot a patient's whole conversation")
+    return said
 
 
 def forget_request(db: Database, settings: Settings, reference: str) -> str:

@@ -181,6 +181,18 @@ def m006_staff_roles(db: Database) -> None:
     db.table("staff").add_column("role", str, not_null_default="front_desk")
 
 
+@migrations()
+def m007_staff_activity(db: Database) -> None:
+    # What was done to accounts and to patients' data as a whole (accounts, passwords, exports,
+    # forgetting), by whom and when, for the manager. No patient details: a reference at most.
+    db.table("staff_activity").create(
+        {"id": int, "at": str, "who": str, "what": str, "detail": str},
+        pk="id",
+        not_null=["at", "who", "what"],
+    )
+    db.table("staff_activity").create_index(["at"])
+
+
 def connect(path: Path) -> Database:
     """Opens (creating if needed) the database at `path`, brought up to the latest schema."""
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -629,6 +629,21 @@ def remove_staff(db: Database, *, username: str) -> int:
         return _end_sessions_of(db, username=username)
 
 
+COMMAND_LINE = "command line"
+
+
+def record_activity(db: Database, *, who: str, what: str, detail: Optional[str] = None) -> None:
+    """One line of the Team page's activity log (never a patient's details)."""
+    with write_lock(db):
+        db.table("staff_activity").insert({"at": now(), "who": who, "what": what, "detail": detail})
+
+
+def recent_activity(db: Database, *, limit: int = 50) -> List[Dict[str, Any]]:
+    return list(
+        db.query("select at, who, what, detail from staff_activity order by id desc limit ?", [limit])
+    )
+
+
 def _end_sessions_of(db: Database, *, username: str) -> int:
     # A password change is how a stolen session is ended: every session of the account goes with it.
     return int(db.execute("delete from staff_sessions where username = ?", [username]).rowcount)

@@ -358,6 +358,7 @@ def test_a_manager_adds_a_colleague_who_changes_their_password(new_page, desk):
     with manager.expect_download() as download:
         manager.get_by_role("button", name="Download requests (CSV)").click()
     assert download.value.suggested_filename.startswith("requests-")
+    manager.goto("/staff/team")
     screenshot(manager, "staff-team.png")
 
     colleague = new_page(bypass_csp=True)

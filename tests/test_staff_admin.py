@@ -261,3 +261,27 @@ def test_a_manager_forgets_a_patient_after_confirming(api, api_settings, manager
     assert api.get(f"/api/handoffs/{gone['id']}", auth=manager).status_code == 404
     assert api.get(f"/api/handoffs/{kept['id']}", auth=manager).status_code == 200
     assert b"Forget Me" not in api_settings.handoffs_db.read_bytes()
+
+
+def test_the_team_page_keeps_an_activity_log_without_patient_details(api, manager, hand_over):
+    gone = hand_over(name="Activity Patient")
+    log_in(api, manager)
+    token = csrf_of(api.get("/staff/team"))
+    api.post("/staff/team", data={"csrf": token, "username": "kim", "password": "first long passphrase here"})
+    api.post("/staff/team/accounts/kim", data={"csrf": token, "action": "role", "role": "manager"})
+    api.post("/staff/team/export", data={"csrf": token})
+    api.post("/staff/team/forget", data={"csrf": token, "reference": gone["reference"], "confirm": "yes"})
+    api.post("/staff/team/accounts/kim", data={"csrf": token, "action": "remove"})
+
+    page = api.get("/staff/team").text
+    log = page[page.index("<h2>Activity</h2>") : page.index("Every request as a spreadsheet")]
+
+    lines = [line.split(": ", 1)[1].split("</li>")[0] for line in log.split("</time>")[1:]]
+    assert lines == [
+        "morgan removed an account (kim)",
+        f"morgan forgot a patient ({gone['reference']})",
+        "morgan downloaded every request (1 request)",
+        "morgan changed a role (kim: manager)",
+        "morgan added an account (kim (front desk))",
+    ]
+    assert "Activity Patient" not in log

@@ -68,6 +68,7 @@ def change_my_password(
         return back
     ended = store.set_staff_password(db, username=session.username, password_hash=hashed)
     log.info("A staff member changed their password (%s session(s) ended)", ended)
+    store.record_activity(db, who=session.username, what="changed their password")
     # Every session ended with the old password, this one too: carry on in a new one.
     fresh = start_session(db, username=session.username)
     signed_in = RedirectResponse("/staff/account", status_code=303)
@@ -81,7 +82,11 @@ def change_my_password(
 @router.get("/team", response_class=HTMLResponse)
 def team(request: Request, db: DbDep, session: ManagerPageDep) -> Response:
     """The team's accounts (managers only): who, which role, since when; add, change role, remove."""
-    context = {"accounts": store.list_staff(db), "ROLE_NAMES": ROLE_NAMES}
+    context = {
+        "accounts": store.list_staff(db),
+        "activity": store.recent_activity(db),
+        "ROLE_NAMES": ROLE_NAMES,
+    }
     return render_page(request, "team.html", context, signed_in=(db, session))
 
 
@@ -114,6 +119,9 @@ def _add(db: Database, by: str, fresh_form: bool, username: str, password: str, 
     except (BadUsername, WeakPassword, store.StaffExists) as refused:
         return f"{sentence(str(refused))} Nothing was added."
     log.info("A manager added a staff account")
+    store.record_activity(
+        db, who=by, what="added an account", detail=f"{username} ({ROLE_NAMES[role].lower()})"
+    )
     return f"Added {username} ({ROLE_NAMES[role].lower()}). Give them the password; they can change it under My account."
 
 
@@ -139,9 +147,13 @@ def _change(db: Database, me: str, fresh_form: bool, username: str, action: str,
             if username == me:
                 return "You cannot remove your own account: another manager can."
             ended = store.remove_staff(db, username=username)
+            store.record_activity(db, who=me, what="removed an account", detail=username)
             return f"Removed {username}; their {ended} open session(s) ended."
         if action == "role" and role in store.ROLES:
             store.set_staff_role(db, username=username, role=role)
+            store.record_activity(
+                db, who=me, what="changed a role", detail=f"{username}: {ROLE_NAMES[role].lower()}"
+            )
             return f"{username} is now {ROLE_NAMES[role].lower()}."
     except (store.StaffNotFound, store.LastManager) as refused:
         return sentence(str(refused))
@@ -164,6 +176,12 @@ def export_requests(
     out = io.StringIO()
     count = write_csv(db, out)
     log.info("A manager exported %s request(s) as CSV", count)
+    store.record_activity(
+        db,
+        who=session.username,
+        what="downloaded every request",
+        detail=f"{count} request{'' if count == 1 else 's'}",
+    )
     day = datetime.now(clinic_zone(settings.clinic_config)).date().isoformat()
     return Response(
         out.getvalue(),
@@ -197,6 +215,7 @@ def forget_patient(
             message = sentence(str(missing)) + " Nothing was deleted."
         else:
             log.info("A manager forgot request %s", given)
+            store.record_activity(db, who=session.username, what="forgot a patient", detail=given)
             message = (
                 f"Forgot {given}: the request, its notes and history, its conversation and feedback are "
                 "deleted. Backups made before now still hold it."
