@@ -342,7 +342,7 @@ def test_what_was_searched_stays_out_of_the_server_log(new_page, desk):
     desk.log.flush()
     log = desk.log_path.read_text()
     assert "GET /staff?… HTTP/1.1" in log  # the search was logged, as a path only
-    for detail in ("Zanzibar", "Quickfoot", "555-0123", "5550123", "Priya", "778"):
+    for detail in ("Zanzibar", "Quickfoot", "555-0123", "5550123", "Priya", "(778)", "778-555", "sciat"):
         assert detail not in log
 
 
@@ -377,3 +377,16 @@ def test_a_manager_adds_a_colleague_who_changes_their_password(new_page, desk):
         ).status_code
         == 200
     )
+
+
+def test_an_update_of_the_list_keeps_the_keyboard_focus_where_it_was(new_page, desk):
+    first = desk.hand_over(name="Focus Kept", contact="+16045550133")
+    page = new_page()
+    log_in(page, ROBIN)
+    link = page.get_by_role("link", name=first["reference"])
+    link.focus()
+
+    arrived = desk.hand_over(name="Focus Newcomer", contact="+16045550134")
+    page.locator(f"tr[data-reference='{arrived['reference']}']").wait_for()
+
+    assert page.evaluate("document.activeElement.textContent") == first["reference"]

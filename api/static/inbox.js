@@ -23,7 +23,16 @@
     if (!fresh) return false; // not the inbox (a login page after the session ended): stop asking
     var before = references(list);
     var arrived = Object.keys(references(fresh)).filter(function (ref) { return !before[ref]; });
+    // Keep the keyboard where it was: the same link in the new list gets the focus back.
+    var focused = document.activeElement;
+    var focusedHref = focused && list.contains(focused) ? focused.getAttribute("href") : null;
     list.innerHTML = fresh.innerHTML;
+    if (focusedHref) {
+      var again = Array.prototype.find.call(list.querySelectorAll("a[href]"), function (link) {
+        return link.getAttribute("href") === focusedHref;
+      });
+      if (again) again.focus();
+    }
     document.title = next.title;
     if (arrived.length && status) {
       status.textContent = arrived.length === 1 ? "1 new request" : arrived.length + " new requests";
