@@ -19,8 +19,8 @@ from api.clinic_time import clinic_zone
 from api.deps import DbDep, ManagerPageDep, SettingsDep, StaffPageDep
 from api.export import write_csv
 from api.limits import LoginsDep, locked_out
-from api.routes.staff_pages import EXPIRED, csrf_ok, render_page
 from api.sessions import find_session, set_session_cookie, start_session, tell_next_page
+from api.staff_views import EXPIRED, csrf_ok, render_page
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/staff", tags=["staff pages"], include_in_schema=False)

@@ -1,15 +1,12 @@
-"""/staff: the front desk's inbox of requests, one request's page, and the login form."""
+"""/staff: the login form, the front desk's inbox of requests and one request's page with its forms."""
 
 from __future__ import annotations
 
 import hashlib
-import hmac
 import logging
 import time
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from datetime import time as dt_time
-from typing import Annotated, Any, Callable, Dict, List, Optional, Tuple
+from typing import Annotated, Any, Callable, Dict, List, Optional
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request
@@ -19,12 +16,10 @@ from sqlite_utils import Database
 from api import store
 from api.auth import LockedOut, check_staff_password
 from api.clinic_time import clinic_zone, parse_local
-from api.content import site_content
 from api.deps import DbDep, SettingsDep, StaffPageDep
-from api.feedback_groups import group_questions, question_key
 from api.limits import LoginsDep, locked_out
 from api.models import MAX_PAGE, HandoffId
-from api.rendering import KINDS, STATUSES, templates
+from api.rendering import KINDS, STATUSES
 from api.search import Search
 from api.sessions import (
     COOKIE,
@@ -34,10 +29,10 @@ from api.sessions import (
     find_session,
     set_session_cookie,
     start_session,
-    take_message,
     tell_next_page,
 )
 from api.settings import Settings
+from api.staff_views import EXPIRED, csrf_ok, render_page
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/staff", tags=["staff pages"], include_in_schema=False)
@@ -54,36 +49,6 @@ def _safe_next(next_path: Optional[str]) -> str:
     if next_path and next_path.startswith("/staff") and "\\" not in next_path and "//" not in next_path:
         return next_path
     return "/staff"
-
-
-def render_page(
-    request: Request,
-    template: str,
-    context: Dict[str, Any],
-    *,
-    signed_in: Optional[Tuple[Database, StaffSession]] = None,
-    status_code: int = 200,
-    headers: Optional[Dict[str, str]] = None,
-    keep_message: bool = False,
-) -> HTMLResponse:
-    """A staff page; with the session (and its database) it shows who is in, the log-out button and
-    the message left for it."""
-    if signed_in is not None:
-        db, session = signed_in
-        context = {
-            "staff": session.username,
-            "is_manager": session.is_manager,
-            "csrf": session.csrf,
-            "flash": None if keep_message else take_message(db, session),
-            **context,
-        }
-    return templates.TemplateResponse(
-        request, f"staff/{template}", context, status_code=status_code, headers=headers
-    )
-
-
-def csrf_ok(session: StaffSession, token: str) -> bool:
-    return hmac.compare_digest(session.csrf.encode(), token.encode())
 
 
 @router.get("/login", response_class=HTMLResponse)
@@ -230,85 +195,6 @@ def page_links(page: int, pages: int, around: int = 2) -> List[Optional[int]]:
     return links
 
 
-@router.get("/feedback", response_class=HTMLResponse)
-def feedback(
-    request: Request,
-    db: DbDep,
-    settings: SettingsDep,
-    session: StaffPageDep,
-    since: str = "",
-    until: str = "",
-    handled: str = "",
-) -> Response:
-    """What patients made of the answers: topics marked unhelpful and questions with no answer, the
-    same question however worded counted together; between two dates (clinic time) if asked."""
-    zone = clinic_zone(settings.clinic_config)
-    first, last = _day(since), _day(until)
-    start = store.timestamp(datetime.combine(first, dt_time(), zone)) if first else None
-    end = store.timestamp(datetime.combine(last + timedelta(days=1), dt_time(), zone)) if last else None
-    titles = {topic.id: topic.title for topic in site_content(settings).topics.values()}
-    topics = [
-        {**row, "title": titles.get(row["topic"], row["topic"])}
-        for row in store.feedback_by_topic(db, since=start, until=end)
-    ]
-    groups = group_questions(
-        store.unanswered_questions(db, since=start, until=end), store.handled_questions(db)
-    )
-    show_handled = handled == "shown"
-    shown = [group for group in groups if show_handled or not group.handled][:QUESTIONS_SHOWN]
-    context = {
-        "topics": topics,
-        "questions": shown,
-        "handled_count": sum(group.handled for group in groups),
-        "show_handled": show_handled,
-        "since": first.isoformat() if first else "",
-        "until": last.isoformat() if last else "",
-        "most_unhelpful": max([row["unhelpful"] for row in topics] + [1]),
-        "most_asked": max([group.times for group in shown] + [1]),
-    }
-    return render_page(request, "feedback.html", context, signed_in=(db, session))
-
-
-QUESTIONS_SHOWN = 50
-
-
-def _day(text: str) -> Optional[date]:
-    """A date from a date field (YYYY-MM-DD), or None when empty or not a date."""
-    try:
-        return date.fromisoformat(text.strip()) if text.strip() else None
-    except ValueError:
-        return None
-
-
-@router.post("/feedback/handled")
-def mark_handled(
-    db: DbDep,
-    session: StaffPageDep,
-    csrf: Annotated[str, Form()] = "",
-    question: Annotated[str, Form()] = "",
-    undo: Annotated[str, Form()] = "",
-    back: Annotated[str, Form()] = "/staff/feedback",
-) -> Response:
-    """Marks a question (however worded) as handled, or takes the mark back."""
-    key = question_key(question[:500])
-    if not csrf_ok(session, csrf):
-        tell_next_page(db, session, EXPIRED)
-    elif not key:
-        tell_next_page(db, session, "Nothing to mark: that question was empty.")
-    elif undo:
-        store.unmark_question_handled(db, question_key=key)
-        tell_next_page(db, session, "Back on the list.")
-    else:
-        store.mark_question_handled(db, question_key=key, by=session.username)
-        tell_next_page(db, session, "Marked handled: it comes back if patients ask it again.")
-    target = (
-        back
-        if back.startswith("/staff/feedback") and "//" not in back and "\\" not in back
-        else "/staff/feedback"
-    )
-    return RedirectResponse(target, status_code=303)
-
-
 @router.get("/handoffs/{handoff_id}", response_class=HTMLResponse)
 def handoff_page(request: Request, handoff_id: HandoffId, db: DbDep, session: StaffPageDep) -> Response:
     """Everything about one request, with forms to claim it, move it on, add a note or reopen it."""
@@ -406,9 +292,6 @@ def claim_from_form(
         return "Claimed: colleagues see that you are calling."
 
     return _then_back(request, db, session, handoff_id, claim)
-
-
-EXPIRED = "That form had expired. Please try again."
 
 
 def _then_back(
