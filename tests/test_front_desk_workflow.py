@@ -214,3 +214,15 @@ def test_staff_mark_a_duplicate_of_an_earlier_request_from_the_page(api, staff, 
     )
 
     assert f"<dt>Closed because</dt><dd>Duplicate of {first['reference']}</dd>" in after.text
+
+
+def test_a_note_typed_with_a_status_that_cannot_change_is_still_saved(api, staff, hand_over):
+    handoff = hand_over()
+    log_in(api, staff)
+
+    after = form(api, handoff, status="closed", note="Called twice, voicemail full")
+
+    assert "Your note is saved, but the status did not change: Say why it is closed" in after.text
+    body = api.get(f"/api/handoffs/{handoff['id']}", auth=staff).json()
+    assert body["status"] == "new"
+    assert [note["text"] for note in body["notes"]] == ["Called twice, voicemail full"]

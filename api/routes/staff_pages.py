@@ -349,8 +349,10 @@ def _save(
             duplicate_of=(change.duplicate_of or None) if change.close_reason == "duplicate" else None,
             appointment_at=appointment,
         )
-    except store.IllegalTransition as refused:
-        return f"{refused}."
-    except store.DetailNeeded as missing:
-        return f"Not saved: {missing}."
+    except (store.IllegalTransition, store.DetailNeeded) as refused:
+        if not change.note:
+            return f"Not saved: {refused}."
+        # What the receptionist wrote is never lost to a status that could not change.
+        store.update_handoff(db, handoff_id=handoff_id, by=session.username, note=change.note)
+        return f"Your note is saved, but the status did not change: {refused}."
     return "Saved."
