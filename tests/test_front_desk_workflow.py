@@ -226,3 +226,24 @@ def test_a_note_typed_with_a_status_that_cannot_change_is_still_saved(api, staff
     body = api.get(f"/api/handoffs/{handoff['id']}", auth=staff).json()
     assert body["status"] == "new"
     assert [note["text"] for note in body["notes"]] == ["Called twice, voicemail full"]
+
+
+def test_one_click_closes_a_request_as_the_duplicate_of_the_same_patients_other(api, staff, hand_over):
+    first = hand_over(contact="604 555 0142")
+    again = hand_over(contact="(604) 555-0142")
+    log_in(api, staff)
+    page = api.get(f"/staff/handoffs/{again['id']}")
+    assert f'aria-label="Close this one as a duplicate of {first["reference"]}"' in page.text
+
+    after = api.post(
+        f"/staff/handoffs/{again['id']}",
+        data={
+            "csrf": csrf_of(page),
+            "status": "closed",
+            "close_reason": "duplicate",
+            "duplicate_of": first["reference"],
+        },
+    )
+
+    assert f"<dt>Closed because</dt><dd>Duplicate of {first['reference']}</dd>" in after.text
+    assert "Close this one as its duplicate" not in after.text  # closed: nothing more to close
