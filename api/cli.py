@@ -1,6 +1,7 @@
 """`clinic`: staff accounts, patients' data (purge, forget, export) and backups.
 
-clinic staff add USERNAME        (password from standard input, or asked for twice)
+clinic staff add USERNAME [--manager]   (password from standard input, or asked for twice)
+clinic staff role USERNAME front_desk|manager
 clinic staff password USERNAME   (a new password, the same way)
 clinic staff list
 clinic staff remove USERNAME
@@ -23,7 +24,6 @@ it runs with umask 077.
 from __future__ import annotations
 
 import argparse
-import csv
 import getpass
 import os
 import re
@@ -46,6 +46,7 @@ from api.conversations import (
     purge_conversations,
 )
 from api.db import connect
+from api.export import write_csv
 from api.sessions import purge_expired_sessions
 from api.settings import Settings
 from clinic.facts import DEFAULT_RETENTION_DAYS, ClinicConfigError, load_clinic, retention_days
@@ -53,23 +54,6 @@ from clinic.files import keep_private
 from clinic.outbox import forget_queued_request, purge_outbox
 from clinic.settings import ConfigurationError
 
-EXPORT_COLUMNS = [
-    "id",
-    "reference",
-    "kind",
-    "status",
-    "created_at",
-    "updated_at",
-    "name",
-    "contact",
-    "contact_type",
-    "therapy",
-    "preferred_time",
-    "new_patient",
-    "reason",
-    "question",
-    "conversation_id",
-]
 DURATION = re.compile(r"(\d+)\s*([dhw])")
 # A request's reference, as store.py makes them; any other id given to `forget` is a conversation's.
 REFERENCE = re.compile(r"REQ-[23456789ABCDEFGHJKMNPQRSTWXYZ]{5}", re.IGNORECASE)
@@ -99,18 +83,26 @@ def read_password(stdin: IO[str]) -> str:
     return password
 
 
+ROLE_NAMES = {"front_desk": "front desk", "manager": "manager"}
+
+
 def staff_add(db: Database, args: argparse.Namespace) -> str:
     username = check_username(args.username)
     if store.staff_password_hash(db, username=username) is not None:
         raise Refused(f"There is already a staff account called {username!r}: use `clinic staff password`.")
     hashed = hash_password(read_password(sys.stdin), username=username)
-    store.add_staff(db, username=username, password_hash=hashed)
-    return f"Staff account {username!r} added: log in at /staff."
+    role = "manager" if args.manager else "front_desk"
+    store.add_staff(db, username=username, password_hash=hashed, role=role)
+    store.record_activity(
+        db, who=store.COMMAND_LINE, what="added an account", detail=f"{username} ({ROLE_NAMES[role]})"
+    )
+    return f"Staff account {username!r} added ({ROLE_NAMES[role]}): log in at /staff."
 
 
 def staff_password(db: Database, args: argparse.Namespace) -> str:
     hashed = hash_password(read_password(sys.stdin), username=args.username)
     ended = store.set_staff_password(db, username=args.username, password_hash=hashed)
+    store.record_activity(db, who=store.COMMAND_LINE, what="set a new password", detail=args.username)
     return f"Password of {args.username!r} changed; their {ended} open session(s) have ended."
 
 
@@ -118,11 +110,23 @@ def staff_list(db: Database, args: argparse.Namespace) -> str:
     accounts = store.list_staff(db)
     if not accounts:
         return "No staff accounts yet: add one with `clinic staff add USERNAME`."
-    return "\n".join(f"{account['username']}\tadded {account['created_at']}" for account in accounts)
+    return "\n".join(
+        f"{account['username']}\t{ROLE_NAMES[account['role']]}\tadded {account['created_at']}"
+        for account in accounts
+    )
+
+
+def staff_role(db: Database, args: argparse.Namespace) -> str:
+    store.set_staff_role(db, username=args.username, role=args.role)
+    store.record_activity(
+        db, who=store.COMMAND_LINE, what="changed a role", detail=f"{args.username}: {ROLE_NAMES[args.role]}"
+    )
+    return f"{args.username!r} is now {ROLE_NAMES[args.role]}."
 
 
 def staff_remove(db: Database, args: argparse.Namespace) -> str:
     ended = store.remove_staff(db, username=args.username)
+    store.record_activity(db, who=store.COMMAND_LINE, what="removed an account", detail=args.username)
     return f"Staff account {args.username!r} removed; their {ended} open session(s) have ended."
 
 
@@ -178,8 +182,13 @@ def forget(db: Database, args: argparse.Namespace) -> str:
     """One patient's data, found by a request's reference or by their conversation's id."""
     given = args.id.strip()
     if REFERENCE.fullmatch(given):
-        return forget_request(db, args.settings, given.upper())
-    return forget_whole_conversation(db, args.settings, given)
+        said = forget_request(db, args.settings, given.upper())
+        store.record_activity(db, who=store.COMMAND_LINE, what="forgot a patient", detail=given.upper())
+        return said
+    said = forget_whole_conversation(db, args.settings, given)
+    # Not the id: a conversation's id is the patient's own key to their chat.
+    store.record_activity(db, who=store.COMMAND_LINE, what="forgot a patient's whole conversation")
+    return said
 
 
 def forget_request(db: Database, settings: Settings, reference: str) -> str:
@@ -287,7 +296,7 @@ def _count_deleted_in(
 
 def export(db: Database, args: argparse.Namespace) -> Optional[str]:
     if args.out is None:
-        _write_csv(db, sys.stdout)
+        write_csv(db, sys.stdout)
         return None
     out_file: Path = args.out
     # Patient details: readable by the clinic's account only. A new file (0600 from mkstemp) is renamed
@@ -295,29 +304,12 @@ def export(db: Database, args: argparse.Namespace) -> Optional[str]:
     fd, draft = tempfile.mkstemp(dir=out_file.parent, prefix=f".{out_file.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", newline="", encoding="utf-8") as out:
-            count = _write_csv(db, out)
+            count = write_csv(db, out)
         os.replace(draft, out_file)
     except BaseException:
         Path(draft).unlink(missing_ok=True)
         raise
     return f"Wrote {count} request(s) to {out_file}."
-
-
-def _write_csv(db: Database, out: IO[str]) -> int:
-    writer = csv.DictWriter(out, fieldnames=EXPORT_COLUMNS)
-    writer.writeheader()
-    count = 0
-    for row in store.all_handoffs(db):
-        writer.writerow({column: _cell(row[column]) for column in EXPORT_COLUMNS})
-        count += 1
-    return count
-
-
-def _cell(value: object) -> object:
-    # Patient text that starts like a formula would run as one in a spreadsheet: make it plain text.
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
 
 
 def _databases(args: argparse.Namespace) -> Dict[str, Path]:
@@ -361,7 +353,12 @@ def parser(settings: Settings) -> argparse.ArgumentParser:
     )
     add = staff.add_parser("add", help="add an account (password from standard input, or asked for)")
     add.add_argument("username")
+    add.add_argument("--manager", action="store_true", help="a manager, who also runs the team's accounts")
     add.set_defaults(run=staff_add)
+    role = staff.add_parser("role", help="make an account front desk or manager")
+    role.add_argument("username")
+    role.add_argument("role", choices=store.ROLES)
+    role.set_defaults(run=staff_role)
     password = staff.add_parser("password", help="set a new password for an account")
     password.add_argument("username")
     password.set_defaults(run=staff_password)
@@ -434,6 +431,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         store.ReferenceNotFound,
         store.StaffExists,
         store.StaffNotFound,
+        store.LastManager,
         BadUsername,
         WeakPassword,
     ) as error:

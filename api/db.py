@@ -11,10 +11,14 @@ from typing import Iterator, Set
 from sqlite_utils import Database, Migrations
 from sqlite_utils.db import ForeignKey
 
+from api.phone_numbers import contact_key
+
 # sqlite-migrate 0.2 is now only a re-export of this class (migrations moved into sqlite-utils 4).
 migrations = Migrations("clinic_handoffs")
 _migrated: Set[Path] = set()
 _migrating = threading.Lock()
+# What the inbox's search box looks in (besides the phone number, matched on its digits).
+SEARCHED = ("reference", "name", "contact", "reason", "question")
 
 
 def _cascade(table: str, column: str, other: str) -> ForeignKey:
@@ -139,6 +143,54 @@ def m003_staff_sessions(db: Database) -> None:
     )
     db.table("staff_sessions").create_index(["username"])
     db.table("staff_sessions").create_index(["expires_at"])
+
+
+@migrations()
+def m004_front_desk(db: Database) -> None:
+    # Search, the same patient linked, claims and a workflow people can correct (#17). Existing rows keep
+    # everything; their contact key is filled in here, and the search index built from them.
+    handoffs = db.table("handoffs")
+    handoffs.add_column("contact_key", str)  # E.164 for a phone, the lower-cased address for an email
+    handoffs.add_column("claimed_by", str)
+    handoffs.add_column("claimed_at", str)
+    handoffs.add_column("close_reason", str)
+    handoffs.add_column("duplicate_of", str)  # the reference of the request this one repeats
+    handoffs.add_column("appointment_at", str)  # UTC, like every stored time
+    db.table("handoff_history").add_column("detail", str)  # a reopen's reason, a close reason, ...
+    for row in db.query("select id, contact, contact_type from handoffs"):
+        key = contact_key(row["contact"], row["contact_type"])
+        db.execute("update handoffs set contact_key = ? where id = ?", [key, row["id"]])
+    handoffs.create_index(["contact_key"])
+    handoffs.enable_fts(list(SEARCHED), create_triggers=True, tokenize="unicode61 remove_diacritics 2")
+    db.execute("insert into handoffs_fts(handoffs_fts) values ('rebuild')")
+
+
+@migrations()
+def m005_feedback_handled(db: Database) -> None:
+    # A clinic manager's "handled" mark on an unanswered question (api/feedback_groups.py's key): who and
+    # when. A question asked again after it was handled is back on the list.
+    db.table("feedback_handled").create(
+        {"question_key": str, "by": str, "at": str}, pk="question_key", not_null=["by", "at"]
+    )
+
+
+@migrations()
+def m006_staff_roles(db: Database) -> None:
+    # Front desk or manager: managers also run the team's accounts from the staff pages. Existing
+    # accounts stay front desk; `clinic staff role USERNAME manager` makes a manager.
+    db.table("staff").add_column("role", str, not_null_default="front_desk")
+
+
+@migrations()
+def m007_staff_activity(db: Database) -> None:
+    # What was done to accounts and to patients' data as a whole (accounts, passwords, exports,
+    # forgetting), by whom and when, for the manager. No patient details: a reference at most.
+    db.table("staff_activity").create(
+        {"id": int, "at": str, "who": str, "what": str, "detail": str},
+        pk="id",
+        not_null=["at", "who", "what"],
+    )
+    db.table("staff_activity").create_index(["at"])
 
 
 def connect(path: Path) -> Database:

@@ -135,3 +135,17 @@ def require_staff_page(request: Request, db: DbDep) -> StaffSession:
 
 
 StaffPageDep = Annotated[StaffSession, Depends(require_staff_page)]
+
+
+class ManagersOnly(Exception):
+    """A staff page for managers, asked for by someone who is not one (a 403 page)."""
+
+
+def require_manager_page(session: StaffPageDep) -> StaffSession:
+    """A manager logged in through the form (others get a 403 page saying who can help)."""
+    if not session.is_manager:
+        raise ManagersOnly()
+    return session
+
+
+ManagerPageDep = Annotated[StaffSession, Depends(require_manager_page)]

@@ -13,10 +13,20 @@ from starlette.exceptions import HTTPException
 from starlette.routing import Match
 
 from api.auth import LoginRequired
+from api.deps import ManagersOnly
 from api.models import CONSENT_REFUSED
+from api.rendering import templates
 from api.sessions import COOKIE, clear_session_cookie
 from api.settings import settings_of
-from api.store import HandoffNotFound, IdempotencyKeyReused, IllegalTransition
+from api.store import (
+    ClaimedByOther,
+    DetailNeeded,
+    HandoffNotFound,
+    IdempotencyKeyReused,
+    IllegalTransition,
+    NotFinal,
+    NotOpen,
+)
 
 _MESSAGES: Dict[str, Callable[[Dict[str, Any]], str]] = {
     "value_error.missing": lambda ctx: "This is required",
@@ -105,6 +115,16 @@ async def conflict(request: Request, exc: Exception) -> Response:
     return JSONResponse({"detail": str(exc)}, status_code=409)
 
 
+async def detail_needed(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, DetailNeeded)
+    return JSONResponse({"detail": [{"field": exc.field, "message": str(exc)}]}, status_code=422)
+
+
+async def managers_only(request: Request, exc: Exception) -> Response:
+    message = "Only a clinic manager can open this page: ask your manager."
+    return templates.TemplateResponse(request, "staff/forbidden.html", {"message": message}, status_code=403)
+
+
 async def login_required(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, LoginRequired)
     response = RedirectResponse(f"/staff/login?{urlencode({'next': exc.next_path})}", status_code=303)
@@ -119,5 +139,10 @@ HANDLERS: Dict[Any, Callable[[Request, Exception], Any]] = {
     HandoffNotFound: handoff_not_found,
     IllegalTransition: conflict,
     IdempotencyKeyReused: conflict,
+    NotFinal: conflict,
+    NotOpen: conflict,
+    ClaimedByOther: conflict,
+    DetailNeeded: detail_needed,
     LoginRequired: login_required,
+    ManagersOnly: managers_only,
 }

@@ -8,7 +8,8 @@ from fastapi.staticfiles import StaticFiles
 from api.cors import WidgetCors
 from api.errors import HANDLERS
 from api.limits import BodySizeLimit
-from api.routes import docs, handoffs, health, pages, staff_pages, widget
+from api.log_privacy import keep_queries_out_of_access_log
+from api.routes import docs, handoffs, health, pages, staff_admin, staff_feedback, staff_pages, widget
 from api.security import SecurityHeaders
 
 # FastAPI's own /docs and /redoc are replaced by ours (api/routes/docs.py), off unless CLINIC_API_DOCS=true.
@@ -19,6 +20,8 @@ app.include_router(pages.router)
 app.include_router(handoffs.router)
 app.include_router(widget.router)
 app.include_router(staff_pages.router)
+app.include_router(staff_feedback.router)
+app.include_router(staff_admin.router)
 # The chat widget (widget.js, widget.css) and, copied there by `make`, socket.io's browser client.
 app.mount("/static", StaticFiles(directory=Path(__file__).resolve().parent / "static"), name="static")
 for exception, handler in HANDLERS.items():
@@ -26,3 +29,4 @@ for exception, handler in HANDLERS.items():
 app.add_middleware(WidgetCors)
 app.add_middleware(SecurityHeaders)
 app.add_middleware(BodySizeLimit)  # added last, so it runs first
+keep_queries_out_of_access_log()  # a search's words are a patient's name or phone

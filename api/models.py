@@ -12,6 +12,9 @@ Kind = Literal["booking", "question"]
 Status = Literal["new", "contacted", "booked", "closed"]
 Therapy = Literal["ims", "acupuncture", "assessment", "not_sure"]
 ContactType = Literal["phone", "email"]
+# Why a request was closed (api/store.py CLOSE_REASONS, the same list).
+CloseReason = Literal["no_answer", "not_needed", "booked_elsewhere", "duplicate", "spam", "other"]
+Reference = Annotated[str, Field(regex=r"^[Rr][Ee][Qq]-[A-Za-z0-9]{5}$", example="REQ-7F3K9")]
 
 CONSENT_REFUSED = "We can only keep a request the patient agreed to"
 NOT_TEXT = "This has characters that are not text (a null character or broken Unicode)"
@@ -139,22 +142,27 @@ class HistoryEntry(Schema):
 
     at: datetime
     who: str
-    what: Literal["created", "status", "note"]
+    what: Literal["created", "status", "note", "reopened", "claimed", "released", "appointment"]
     from_: Optional[str] = Field(None, alias="from")
     to: Optional[str] = None
+    detail: Optional[str] = Field(
+        None, description="The close reason, the appointment's time, or why it was reopened"
+    )
 
     class Config:
         allow_population_by_field_name = True
 
 
 class HandoffPublic(Schema):
-    """A request as staff (and, once, the assistant) see it."""
+    """A request as staff (and, once, the assistant) see it. Times are in the clinic's time zone
+    (clinic.yml `time_zone`), ISO 8601 with their offset."""
 
     id: int
     reference: str = Field(..., example="REQ-7F3K9")
     kind: Kind
     status: Status
     created_at: datetime
+    updated_at: Optional[datetime] = None
     name: str
     contact: str
     contact_type: ContactType
@@ -165,24 +173,34 @@ class HandoffPublic(Schema):
     question: Optional[str]
     conversation_id: Optional[str]
     transcript: List[TranscriptTurn]
+    claimed_by: Optional[str] = Field(None, description="Who is handling it now")
+    claimed_at: Optional[datetime] = None
+    close_reason: Optional[CloseReason] = None
+    duplicate_of: Optional[str] = Field(None, description="The reference of the request this one repeats")
+    appointment_at: Optional[datetime] = Field(None, description="When it is booked for")
     notes: List[Note]
     history: List[HistoryEntry]
 
 
 class HandoffPage(Schema):
-    """One page of requests, newest first."""
+    """One page of requests, newest first. A page past the last one is empty; `pages` says how many."""
 
     items: List[HandoffPublic]
     page: int
     per_page: int
     total: int
+    pages: int
 
 
 class HandoffUpdate(RequestBody):
-    """A staff member moves a request on, adds a note, or both."""
+    """A staff member moves a request on, adds a note, or both. Closing needs `close_reason`; booking
+    needs `appointment_at` (a time without an offset is the clinic's local time)."""
 
     status: Optional[Status] = None
     note: Optional[StrictStr] = Field(None, min_length=1, max_length=2000)
+    close_reason: Optional[CloseReason] = None
+    duplicate_of: Optional[Reference] = None
+    appointment_at: Optional[datetime] = None
 
     class Config:
         extra = Extra.forbid
@@ -190,9 +208,23 @@ class HandoffUpdate(RequestBody):
 
     @root_validator(skip_on_failure=True)
     def _something_to_change(cls, values: Dict[str, Any]) -> Dict[str, Any]:
-        if values.get("status") is None and values.get("note") is None:
+        if (
+            values.get("status") is None
+            and values.get("note") is None
+            and values.get("appointment_at") is None
+        ):
             raise ValueError("Give a new status, a note, or both")
         return values
+
+
+class HandoffReopen(RequestBody):
+    """Undoes booked or closed: the request goes back to the status it had, with the reason kept."""
+
+    reason: StrictStr = Field(..., min_length=1, max_length=500, example="Closed by mistake: she called back")
+
+    class Config:
+        extra = Extra.forbid
+        anystr_strip_whitespace = True
 
 
 FeedbackKind = Literal["rating", "unanswered"]

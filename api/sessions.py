@@ -35,6 +35,11 @@ class StaffSession:
     key: str  # the SHA-256 of the cookie's id, as stored
     username: str
     csrf: str
+    role: str = "front_desk"
+
+    @property
+    def is_manager(self) -> bool:
+        return self.role == "manager"
 
 
 def _key(session_id: str) -> str:
@@ -65,7 +70,7 @@ def find_session(db: Database, session_id: Optional[str]) -> Optional[StaffSessi
         return None
     rows = list(
         db.query(
-            "select s.key, s.username, s.csrf from staff_sessions as s join staff using (username) "
+            "select s.key, s.username, s.csrf, staff.role from staff_sessions as s join staff using (username) "
             "where s.key = ? and s.expires_at > ?",
             [_key(session_id), store.now()],
         )

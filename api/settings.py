@@ -58,6 +58,8 @@ class Settings(WithClinicFiles):
     handoff_limit_per_minute: int = 60
     # FastAPI's /docs and /redoc load Swagger and ReDoc from a CDN, next to the staff pages: off unless asked.
     api_docs: bool = False
+    # How often an open inbox asks whether anything changed (a 304 when nothing did).
+    inbox_poll_seconds: int = 10
 
     def __post_init__(self) -> None:
         if self.secure_cookies is None:
@@ -95,6 +97,7 @@ class Settings(WithClinicFiles):
             allowed_origins=read.origins(env),
             handoff_limit_per_minute=read.count(env, "CLINIC_HANDOFF_LIMIT_PER_MINUTE", default=60),
             api_docs=read.flag(env, "CLINIC_API_DOCS", default=False),
+            inbox_poll_seconds=max(1, read.count(env, "CLINIC_INBOX_POLL_SECONDS", default=10)),
         )
 
 

@@ -7,6 +7,7 @@ import logging
 import re
 from dataclasses import replace
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -75,7 +76,10 @@ def test_a_booking_is_stored_with_a_reference_and_shown_back_whole(api, bot):
     assert handoff["transcript"][0] == {"who": "patient", "text": "book acupuncture for Jordan"}
     assert handoff["notes"] == []
     assert [(h["who"], h["what"], h["to"]) for h in handoff["history"]] == [("assistant", "created", "new")]
-    assert datetime.fromisoformat(handoff["created_at"]).utcoffset().total_seconds() == 0
+    created = datetime.fromisoformat(
+        handoff["created_at"]
+    )  # in the clinic's zone (clinic.yml), with its offset
+    assert created.utcoffset() == created.astimezone(ZoneInfo("America/Vancouver")).utcoffset()
 
 
 def test_a_question_keeps_the_question_and_needs_no_therapy(api, bot):
@@ -381,6 +385,12 @@ def test_an_unknown_request_is_404_with_a_message(api, staff):
 # Moving a request on
 
 
+def move_to(status):
+    """A status change with what it needs: a reason to close, an appointment to book."""
+    details = {"closed": {"close_reason": "no_answer"}, "booked": {"appointment_at": "2026-12-01T09:30:00"}}
+    return {"status": status, **details.get(status, {})}
+
+
 @pytest.mark.parametrize(
     "path",
     [["contacted", "booked"], ["contacted", "closed"], ["closed"]],
@@ -388,7 +398,7 @@ def test_an_unknown_request_is_404_with_a_message(api, staff):
 def test_allowed_status_changes_are_kept_in_the_history(api, bot, staff, path):
     handoff = hand_over(api, bot)
     for status in path:
-        response = api.patch(f"/api/handoffs/{handoff['id']}", json={"status": status}, auth=staff)
+        response = api.patch(f"/api/handoffs/{handoff['id']}", json=move_to(status), auth=staff)
         assert response.status_code == 200
 
     history = api.get(f"/api/handoffs/{handoff['id']}", auth=staff).json()["history"]
@@ -407,8 +417,16 @@ def test_allowed_status_changes_are_kept_in_the_history(api, bot, staff, path):
             "booked",
             "A request that is new cannot become booked: from new it can become contacted or closed",
         ),
-        (["contacted", "booked"], "closed", "A request that is booked cannot become closed: booked is final"),
-        (["closed"], "contacted", "A request that is closed cannot become contacted: closed is final"),
+        (
+            ["contacted", "booked"],
+            "closed",
+            "A request that is booked cannot become closed: booked is final: reopen it, with a reason, to change it",
+        ),
+        (
+            ["closed"],
+            "contacted",
+            "A request that is closed cannot become contacted: closed is final: reopen it, with a reason, to change it",
+        ),
         (
             ["contacted"],
             "new",
@@ -419,7 +437,7 @@ def test_allowed_status_changes_are_kept_in_the_history(api, bot, staff, path):
 def test_other_status_changes_are_409_and_change_nothing(api, bot, staff, path, refused, message):
     handoff = hand_over(api, bot)
     for status in path:
-        api.patch(f"/api/handoffs/{handoff['id']}", json={"status": status}, auth=staff)
+        api.patch(f"/api/handoffs/{handoff['id']}", json=move_to(status), auth=staff)
     before = api.get(f"/api/handoffs/{handoff['id']}", auth=staff).json()
 
     response = api.patch(f"/api/handoffs/{handoff['id']}", json={"status": refused, "note": "x"}, auth=staff)
@@ -445,7 +463,7 @@ def test_staff_notes_are_kept_with_author_and_time(api, bot, staff):
 
 def test_a_note_can_be_added_to_a_finished_request(api, bot, staff):
     handoff = hand_over(api, bot)
-    api.patch(f"/api/handoffs/{handoff['id']}", json={"status": "closed"}, auth=staff)
+    api.patch(f"/api/handoffs/{handoff['id']}", json=move_to("closed"), auth=staff)
 
     response = api.patch(f"/api/handoffs/{handoff['id']}", json={"note": "Patient called back"}, auth=staff)
 

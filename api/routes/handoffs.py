@@ -10,6 +10,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 
 from api import notify, store
+from api.clinic_time import clinic_zone, in_clinic_time, parse_local
 from api.deps import BotDep, DbDep, SettingsDep, StaffDep
 from api.limits import limit_handoffs
 from api.models import (
@@ -18,12 +19,15 @@ from api.models import (
     HandoffId,
     HandoffPage,
     HandoffPublic,
+    HandoffReopen,
     HandoffUpdate,
     Kind,
     Problem,
     Status,
     ValidationProblem,
 )
+from api.search import Search
+from api.settings import Settings
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/handoffs", tags=["handoffs"])
@@ -45,10 +49,18 @@ IdempotencyKey = Annotated[
 ]
 
 
-def public(record: Dict[str, Any]) -> Dict[str, Any]:
-    """A stored request as JSON, the same bytes every time for the same record."""
-    encoded: Dict[str, Any] = jsonable_encoder(HandoffPublic.parse_obj(record))
+def public(record: Dict[str, Any], settings: Settings) -> Dict[str, Any]:
+    """A stored request as JSON in the clinic's time zone, the same bytes every time for the same record."""
+    local = in_clinic_time(record, clinic_zone(settings.clinic_config))
+    encoded: Dict[str, Any] = jsonable_encoder(HandoffPublic.parse_obj(local), by_alias=True)
     return encoded
+
+
+CHANGE_REFUSED = {
+    **UNAUTHENTICATED,
+    404: {"model": Problem, "description": "No such request"},
+    409: {"model": Problem, "description": "That change is not allowed now (the message says why)"},
+}
 
 
 @router.post(
@@ -85,21 +97,37 @@ def create_handoff(
         )
     else:
         log.info("Handoff %s replayed for a retried Idempotency-Key", record["reference"])
-    return JSONResponse(public(record), status_code=201)
+    return JSONResponse(public(record, settings), status_code=201)
 
 
 @router.get("", response_model=HandoffPage, responses=UNAUTHENTICATED)
 def list_handoffs(
     db: DbDep,
+    settings: SettingsDep,
     _: StaffDep,
     status: Optional[Status] = None,
     kind: Optional[Kind] = None,
+    q: Annotated[
+        Optional[str],
+        Query(
+            max_length=200,
+            description="Name, phone number (any format), email, reference, or words of the reason or question",
+        ),
+    ] = None,
     page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
     per_page: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> Dict[str, Any]:
-    """Requests, newest first, filtered by status and kind (staff only)."""
-    items, total = store.list_handoffs(db, status=status, kind=kind, page=page, per_page=per_page)
-    return {"items": items, "page": page, "per_page": per_page, "total": total}
+    """Requests, newest first, filtered by status and kind and found by what was typed (staff only)."""
+    items, total = store.list_handoffs(
+        db, status=status, kind=kind, search=Search.of(q), page=page, per_page=per_page
+    )
+    return {
+        "items": [public(item, settings) for item in items],
+        "page": page,
+        "per_page": per_page,
+        "total": total,
+        "pages": max(1, -(-total // per_page)),
+    }
 
 
 @router.get(
@@ -107,26 +135,57 @@ def list_handoffs(
     response_model=HandoffPublic,
     responses={**UNAUTHENTICATED, 404: {"model": Problem, "description": "No such request"}},
 )
-def read_handoff(handoff_id: HandoffId, db: DbDep, _: StaffDep) -> Dict[str, Any]:
+def read_handoff(handoff_id: HandoffId, db: DbDep, settings: SettingsDep, _: StaffDep) -> Dict[str, Any]:
     """One request with its transcript, notes and history (staff only)."""
-    return store.get_handoff(db, handoff_id=handoff_id)
+    return public(store.get_handoff(db, handoff_id=handoff_id), settings)
 
 
-@router.patch(
-    "/{handoff_id}",
-    response_model=HandoffPublic,
-    responses={
-        **UNAUTHENTICATED,
-        404: {"model": Problem, "description": "No such request"},
-        409: {"model": Problem, "description": "That status change is not allowed"},
-    },
-)
+@router.patch("/{handoff_id}", response_model=HandoffPublic, responses=CHANGE_REFUSED)
 def update_handoff(
-    handoff_id: HandoffId, change: HandoffUpdate, db: DbDep, username: StaffDep
+    handoff_id: HandoffId, change: HandoffUpdate, db: DbDep, settings: SettingsDep, username: StaffDep
 ) -> Dict[str, Any]:
-    """Moves a request on (new → contacted → booked/closed, or new → closed) and/or adds a note."""
+    """Moves a request on (new → contacted → booked/closed, or new → closed) and/or adds a note.
+
+    Closing needs a close_reason; booking needs appointment_at."""
+    appointment = None
+    if change.appointment_at is not None:
+        zone = clinic_zone(settings.clinic_config)
+        appointment = store.timestamp(parse_local(change.appointment_at.isoformat(), zone))
     record = store.update_handoff(
-        db, handoff_id=handoff_id, by=username, status=change.status, note=change.note
+        db,
+        handoff_id=handoff_id,
+        by=username,
+        status=change.status,
+        note=change.note,
+        close_reason=change.close_reason,
+        duplicate_of=change.duplicate_of,
+        appointment_at=appointment,
     )
     log.info("Handoff %s updated by staff (status %s)", record["reference"], record["status"])
-    return record
+    return public(record, settings)
+
+
+@router.post("/{handoff_id}/reopen", response_model=HandoffPublic, responses=CHANGE_REFUSED)
+def reopen_handoff(
+    handoff_id: HandoffId, reopen: HandoffReopen, db: DbDep, settings: SettingsDep, username: StaffDep
+) -> Dict[str, Any]:
+    """Reopens a booked or closed request, back to the status it had before; the reason goes in the history."""
+    record = store.reopen_handoff(db, handoff_id=handoff_id, by=username, reason=reopen.reason)
+    log.info("Handoff %s reopened by staff", record["reference"])
+    return public(record, settings)
+
+
+@router.put("/{handoff_id}/claim", response_model=HandoffPublic, responses=CHANGE_REFUSED)
+def claim_handoff(
+    handoff_id: HandoffId, db: DbDep, settings: SettingsDep, username: StaffDep
+) -> Dict[str, Any]:
+    """Claims a request for the caller, so colleagues see who is calling the patient (409 if someone else has)."""
+    return public(store.claim_handoff(db, handoff_id=handoff_id, by=username), settings)
+
+
+@router.delete("/{handoff_id}/claim", response_model=HandoffPublic, responses=CHANGE_REFUSED)
+def release_handoff(
+    handoff_id: HandoffId, db: DbDep, settings: SettingsDep, username: StaffDep
+) -> Dict[str, Any]:
+    """Releases the claim on a request, whoever holds it (kept in the history)."""
+    return public(store.release_handoff(db, handoff_id=handoff_id, by=username), settings)
