@@ -286,6 +286,15 @@ def test_an_emergency_is_an_alert(new_page, stack):
     assert "cw-emergency" in (alert.get_attribute("class") or "")
 
 
+def test_a_same_day_sign_is_an_alert_with_the_clinics_number(new_page, stack):
+    page = new_page()
+    open_chat(page)
+    ask(page, "the needle site on my back is hot and swollen")
+    alert = page.get_by_role("alert")
+    assert "811" in alert.inner_text()
+    assert "cw-urgent" in (alert.get_attribute("class") or "")
+
+
 def test_the_chat_works_from_the_keyboard(new_page, stack):
     page = new_page()
     page.goto("/")

@@ -248,7 +248,8 @@
     }
     var custom = item.custom || {};
     var emergency = custom.topic === "emergency";
-    var box = el("div", { class: "cw-msg cw-bot" + (emergency ? " cw-emergency" : ""), role: emergency && live ? "alert" : null, "data-topic": custom.topic || null },
+    var urgent = custom.topic === "urgent";  // a same-day sign: call the clinic or the nurse line today
+    var box = el("div", { class: "cw-msg cw-bot" + (emergency ? " cw-emergency" : "") + (urgent ? " cw-urgent" : ""), role: (emergency || urgent) && live ? "alert" : null, "data-topic": custom.topic || null },
       [srOnly(T.assistant + ": ")].concat(richText(item.text)));
     var sources = Array.isArray(custom.sources) ? custom.sources.filter(function (s) { return s && /^https?:\/\//.test(s.url || ""); }) : [];
     if (sources.length) {
@@ -406,7 +407,7 @@
     append(item);
     showTyping(Object.keys(inflight).length > 0);
     if (ui) {
-      var node = ui.log.lastChild && ui.log.lastChild.querySelector(".cw-emergency");
+      var node = ui.log.lastChild && ui.log.lastChild.querySelector(".cw-emergency, .cw-urgent");
       if (node) node.setAttribute("role", "alert");
     }
     reportUnanswered(item, before);
