@@ -38,6 +38,10 @@ ENDPOINTS = ROOT / "endpoints.scaled.yml"
 PARTS = ("data", "api", "instances", "balancer")
 DATABASE = "rasa"
 DATABASE_USER = "clinic"
+# Rasa keeps its connections to the action server open for up to 15 s idle (aiohttp's default); the
+# action server (Sanic) closed them after 5 s, so a burst after a pause wrote into connections being
+# closed ("Cannot write to closing transport": the soak test's first failures). The server now waits longer.
+ACTION_SERVER_KEEP_ALIVE = {"SANIC_KEEP_ALIVE_TIMEOUT": "75"}
 # Each Rasa instance's connections to PostgreSQL (SQLAlchemy's pool; Rasa's default is 50 + 100 each,
 # more than PostgreSQL's 100 for two instances).
 POOL = {"SQL_POOL_SIZE": "10", "SQL_MAX_OVERFLOW": "10"}
@@ -369,6 +373,7 @@ http {
   upstream rasa {
 SERVERS
     keepalive 64;
+    keepalive_timeout 4s;  # under Rasa's (Sanic's 5 s): nginx lets an idle connection go first
   }
   upstream rasa_sticky {
     ip_hash;
@@ -443,6 +448,8 @@ class Instance(Stack):
 
     def environment_of(self, name: str) -> Dict[str, str]:
         environment = super().environment_of(name)
+        if name == "actions":
+            environment.update(ACTION_SERVER_KEEP_ALIVE)
         if name == "rasa":  # the stores' addresses and passwords: Rasa's only
             environment.update(
                 {"CLINIC_TRACKER_STORE_URL": self.tracker_store_url, **self.lock_store.environment(), **POOL}

@@ -127,7 +127,7 @@ def test_an_instance_killed_mid_booking_loses_no_conversation(scaled):
 def test_two_messages_of_one_patient_at_the_same_moment_are_handled_one_after_the_other(scaled):
     """Each to a different instance: only the lock store keeps them apart."""
     first, second = QUESTIONS[0], QUESTIONS[1]
-    senders = [f"at-once-{n}" for n in range(12)]
+    senders = [f"at-once-{n}" for n in range(20)]
     with ThreadPoolExecutor(2 * len(senders)) as pool:
         futures = [
             (
