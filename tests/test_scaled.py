@@ -10,18 +10,24 @@ redis-server nginx` (.ci/run does it).
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import shutil
 import tempfile
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
 import pytest
 
+from scripts.stack import free_port
 from tests.conftest import BOOKING, TEST_SETTINGS, add_staff_account, say
+from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, TIMEOUT, ask, open_chat
 from tests.test_resilience import QUESTIONS, patient, requests_by_conversation, wait_until
+from tests.test_webchat import PAGE, WEBCHAT, QuietFiles, replies, type_message
 
 pytestmark = pytest.mark.scaled
 
@@ -30,14 +36,34 @@ SOAK_SECONDS = 40
 
 
 @pytest.fixture(scope="module")
-def scaled():
+def site(tmp_path_factory):
+    """A clinic's own web site with rasa-webchat on a page (tests/test_webchat.py's), on its own port."""
+    assert WEBCHAT.exists(), f"{WEBCHAT} is missing: `make test-scaled` fetches it"
+    folder = tmp_path_factory.mktemp("clinic-site")
+    shutil.copy(WEBCHAT, folder / "rasa-webchat.js")
+    server = ThreadingHTTPServer(
+        ("127.0.0.1", free_port()), functools.partial(QuietFiles, directory=str(folder))
+    )
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield folder, f"http://localhost:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def scaled(site):
     from scripts.scaled import Scaled, ScaledPorts
 
     # Not pytest's tmp_path: as root, PostgreSQL runs as `postgres`, which must pass through the
     # folders above its data (pytest's are 0700).
     var_dir = Path(tempfile.mkdtemp(prefix="clinic-scaled-"))
     log = (var_dir.parent / f"{var_dir.name}.log").open("w")
-    scaled = Scaled(instances=2, ports=ScaledPorts.free(2), var_dir=var_dir, log=log, settings=TEST_SETTINGS)
+    ports = ScaledPorts.free(2)
+    # The API's own page (our widget) and the clinic's site (rasa-webchat) may both open the chat.
+    origins = f"http://localhost:{ports.api} {site[1]}"
+    settings = {**TEST_SETTINGS, "CLINIC_ALLOWED_ORIGINS": origins}
+    scaled = Scaled(instances=2, ports=ports, var_dir=var_dir, log=log, settings=settings)
     try:
         scaled.start()
         scaled.wait_until_ready(timeout=300)
@@ -219,3 +245,69 @@ def test_two_hundred_conversations_across_instances_lose_nothing_and_keep_their_
     assert all(asked.values())
     for sender in senders:
         assert conversation(scaled, sender) == asked[sender]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+def page_in(browser, base_url):
+    context = browser.new_context(base_url=base_url)
+    context.set_default_timeout(TIMEOUT)
+    page = context.new_page()
+    page.errors = []
+    page.on("pageerror", lambda error: page.errors.append(str(error)))
+    return page
+
+
+def test_our_widget_keeps_its_conversation_through_the_load_balancer_whichever_instance_dies(scaled, browser):
+    """socket.io through nginx (polling, then the WebSocket upgrade); its instance killed, the widget
+    reconnects to the other one, whose same session key accepts the conversation's token."""
+    page = page_in(browser, scaled.urls["api"])
+    open_chat(page)  # the API's page: its widget talks to the load balancer
+    ask(page, "I'd like to book an appointment")
+    assert "Which treatment would you like to book?" in page.locator(".cw-bot").last.inner_text()
+    steps = [(1, "IMS", "What name should the booking be under?"), (2, "Jordan Lee", "best phone number")]
+    for number, message, expected in steps:
+        scaled.kill_instance(number)
+        try:
+            ask(page, message)
+            assert expected in page.locator(".cw-bot").last.inner_text()
+        finally:
+            scaled.start_instance(number)
+    assert page.errors == []
+    page.context.close()
+
+
+def test_rasa_webchat_keeps_its_conversation_through_the_load_balancer(scaled, browser, site):
+    folder, origin = site
+    (folder / "index.html").write_text(PAGE.replace("RASA_URL", scaled.urls["rasa"]), encoding="utf-8")
+    page = page_in(browser, origin)
+    page.goto("/index.html")
+    replies(page).first.wait_for()  # the greeting (rasa-webchat's initPayload)
+    answer = type_message(page, "I'd like to book an appointment")
+    assert "Which treatment would you like to book?" in answer.inner_text()
+    # Each instance killed in turn: whichever one held the socket, the reloaded page reaches the other.
+    steps = [
+        (1, "acupuncture", "What name should the booking be under?"),
+        (2, "Jordan Lee", "best phone number"),
+    ]
+    for number, message, expected in steps:
+        scaled.kill_instance(number)
+        try:
+            shown = replies(page).count()
+            page.reload()  # a new socket, with the token from before
+            replies(page).nth(shown - 1).wait_for()  # the conversation so far, shown again
+            assert expected in type_message(page, message).inner_text()
+        finally:
+            scaled.start_instance(number)
+    assert page.errors == []
+    page.context.close()
