@@ -495,6 +495,22 @@ class Scaled:
         data = "data" in self.parts and not all(external)
         if "data" in self.parts and any(external) and not all(external):
             raise ScaledError("Give both CLINIC_TRACKER_STORE_URL and CLINIC_LOCK_STORE_URL, or neither")
+        if "instances" in self.parts and "data" not in self.parts and not all(external):
+            raise ScaledError(
+                "Without --parts data, the instances need CLINIC_TRACKER_STORE_URL "
+                "(postgresql://user:password@host:port/db) and CLINIC_LOCK_STORE_URL "
+                "(redis://:password@host:port/db) of the machine that runs them"
+            )
+        # nginx believes the X-Forwarded-For of these (the chat limits count the patient's address).
+        self.settings = {
+            "CLINIC_TRUSTED_PROXIES": os.environ.get("CLINIC_TRUSTED_PROXIES", "127.0.0.1"),
+            **self.settings,
+        }
+        here = (
+            [f"{self._reach(self.listen)}:{port}" for port in self.ports.rasa]
+            if "instances" in self.parts
+            else []
+        )
         self.servers = DataServers(
             ports=Ports(self.ports.chat, 0, self.ports.api),
             var_dir=self.var_dir,
@@ -502,8 +518,7 @@ class Scaled:
             settings=self.settings,
             scaled_ports=self.ports,
             listen=self.listen,
-            upstreams=[f"{self._reach(self.listen)}:{port}" for port in self.ports.rasa]
-            + self.extra_upstreams,
+            upstreams=here + self.extra_upstreams,
             parts=tuple(p for p in ("data", "balancer") if p in self.parts and (p != "data" or data)),
         )
         if "api" in self.parts:
@@ -514,12 +529,16 @@ class Scaled:
                 var_dir=self.var_dir,
                 model=self.model,
                 log=self.log,
-                settings={"CLINIC_TRUSTED_PROXIES": "127.0.0.1", **self.settings},
+                settings=self.settings,
                 bot_token=self.bot_token,
                 action_token=self.action_token,
             )
             self.api_url = self.api.urls["api"]
         self.api_url = self.api_url or os.environ.get("CLINIC_API_URL") or "http://localhost:8000"
+        if "balancer" in self.parts and not self.servers.upstreams:
+            raise ScaledError(
+                "nginx has no Rasa instance to send to: run instances here or list CLINIC_RASA_UPSTREAMS"
+            )
 
     @staticmethod
     def _reach(listen: str) -> str:
@@ -544,7 +563,7 @@ class Scaled:
                     model=self.model,
                     log=self.log,
                     rasa_interface=self.listen,
-                    settings={"CLINIC_TRUSTED_PROXIES": "127.0.0.1", **self.settings},
+                    settings=self.settings,
                     bot_token=self.bot_token,
                     action_token=self.action_token,
                     number=n,
