@@ -625,6 +625,12 @@ def main(argv: Optional[List[str]] = None) -> None:
         default=",".join(PARTS),
         help=f"which parts run on this machine, of {','.join(PARTS)} (default: all)",
     )
+    parser.add_argument(
+        "--var",
+        type=Path,
+        default=ROOT / "var",
+        help="the folder for data, configuration and logs (default var/)",
+    )
     args = parser.parse_args(argv)
     parts = tuple(part.strip() for part in args.parts.split(",") if part.strip())
     unknown = set(parts) - set(PARTS)
@@ -632,7 +638,7 @@ def main(argv: Optional[List[str]] = None) -> None:
         parser.error(f"unknown parts {', '.join(sorted(unknown))}" if unknown else "at least one instance")
     keep_private()
     try:
-        scaled = Scaled(instances=args.instances, parts=parts)
+        scaled = Scaled(instances=args.instances, parts=parts, var_dir=args.var.resolve())
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         signal.signal(signal.SIGINT, signal.default_int_handler)
         scaled.start()
@@ -642,7 +648,7 @@ def main(argv: Optional[List[str]] = None) -> None:
         scaled.wait_until_ready()
         assert scaled.ports is not None
         print(
-            f"\nThe clinic assistant is running, {args.instances} instance(s):\n"
+            f"\nThe clinic assistant is running, {len(scaled.members)} instance(s) here:\n"
             f"  Chat (nginx: REST and socket.io)  {scaled.urls['rasa']}/webhooks/rest/webhook\n"
             f"  Web page and staff API           {scaled.urls['api']}/\n"
             + "".join(
