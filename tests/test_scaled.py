@@ -170,6 +170,25 @@ def test_two_messages_of_one_patient_at_the_same_moment_are_handled_one_after_th
         assert sorted(conversation(scaled, sender)) == sorted([first, second]), sender
 
 
+def test_the_lock_store_hands_each_ticket_out_once_to_instances_asking_at_the_same_moment(scaled):
+    """200 tickets for one conversation asked for at once through 4 clients of our Redis: 200 different
+    tickets, all in the queue. (Rasa 3.6's own RedisLockStore, the same way: 40 different, 32 queued.)"""
+    from bot.lock_store import ClinicRedisLockStore
+
+    where = scaled.servers.lock_store
+    stores = [
+        ClinicRedisLockStore(host=where.host, port=where.port, password=where.password, db=where.db)
+        for _ in range(4)
+    ]
+    with ThreadPoolExecutor(32) as pool:
+        tickets = list(pool.map(lambda n: stores[n % 4].issue_ticket("tickets-at-once", 60), range(200)))
+    assert len(set(tickets)) == 200
+    assert len(stores[0].get_lock("tickets-at-once").tickets) == 200
+    for ticket in tickets:
+        stores[ticket % 4].cleanup("tickets-at-once", ticket)
+    assert stores[0].get_lock("tickets-at-once") is None  # the last one out deleted it
+
+
 def waiting_in_outboxes(scaled) -> int:
     import sqlite3
 
