@@ -150,6 +150,18 @@ def test_an_instance_killed_mid_booking_loses_no_conversation(scaled):
         scaled.start_instance(1)
 
 
+def test_a_stopped_form_and_a_deleted_conversation_are_deleted_from_postgresql(scaled):
+    """ClinicTrackerStore's deletions (bot/tracker_store.py) on the postgresql dialect."""
+    for message in ["does dry needling hurt?", *BOOKING[:4], "stop"]:  # name and phone typed, then stop
+        say(scaled, "pg-stopper", message)
+    # The form's span is gone, from the message that opened it; the question before it stays.
+    assert conversation(scaled, "pg-stopper") == [("does dry needling hurt?", "needle_pain")]
+
+    say(scaled, "pg-forgetter", "does dry needling hurt?")
+    say(scaled, "pg-forgetter", "delete my conversation")
+    assert conversation(scaled, "pg-forgetter") == []
+
+
 def test_two_messages_of_one_patient_at_the_same_moment_are_handled_one_after_the_other(scaled):
     """Each to a different instance: only the lock store keeps them apart."""
     first, second = QUESTIONS[0], QUESTIONS[1]
