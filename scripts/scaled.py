@@ -666,6 +666,9 @@ def main(argv: Optional[List[str]] = None) -> None:
     except KeyboardInterrupt:
         print("\nStopping...", flush=True)
     finally:
+        # A second Ctrl-C must not cut the stopping short and leave servers running with no runner.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         scaled.stop()
 
 
