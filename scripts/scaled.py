@@ -6,8 +6,8 @@
 
 Every server is one of our own processes, run by scripts/stack.py's runner with its data and its
 generated configuration under var/: Debian's PostgreSQL (the conversations, Rasa's SQL tracker store),
-Redis (Rasa's RedisLockStore: one conversation's messages are handled one at a time, whichever instance
-takes them) and nginx (the chat port, REST round robin, socket.io sticky by address). No system service.
+Redis (Rasa's RedisLockStore, made atomic in bot/lock_store.py: one conversation's messages are handled
+one at a time, whichever instance takes them) and nginx (the chat port, REST round robin, socket.io sticky by address). No system service.
 
 What the instances share: the tracker store, the lock store, the key that signs the chat's
 conversation tokens, the action server's secret and the assistant's token to the API, and the one API.
