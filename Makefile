@@ -82,7 +82,7 @@ INSTANCES ?= 2
 run-scaled: $(MODEL) $(SOCKET_IO) ## Start N Rasa instances and action servers (INSTANCES=2) behind nginx (5005), on PostgreSQL and Redis
 	$(PY) -m scripts.scaled --instances $(INSTANCES)
 
-bench-scaled: $(MODEL) ## 1 vs 2 scaled instances and make run's stack: saturation, busy-hour p95, CPU per message (~7 min; prints the table for docs/scaling.md)
+bench-scaled: $(MODEL) ## 1 vs 2 scaled instances and make run's stack: saturation, busy-hour p95, CPU per message (~6 min; prints the table for docs/scaling.md)
 	$(PY) -m scripts.bench.scaled
 
 test-scaled: $(MODEL) $(SOCKET_IO) $(WEBCHAT) ## Only the scale-out tests: 2 instances behind nginx, on PostgreSQL and Redis (needs them installed)
