@@ -18,7 +18,7 @@ TRAINING_DATA := $(shell find data -name '*.yml')
 NODE_MODULES := node_modules/.package-lock.json
 SOCKET_IO := api/static/vendor/socket.io.min.js
 
-.PHONY: help run test test-resilience train eval audit lint format spacy knowledge widget clean
+.PHONY: help run run-scaled bench-scaled test test-resilience test-scaled train eval audit lint format spacy knowledge widget clean
 
 help: ## List the verbs
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -75,6 +75,18 @@ train: $(MODEL) ## Train the assistant if its data or configuration changed
 
 run: $(MODEL) $(SOCKET_IO) ## Start Rasa (5005), the action server (5055) and the web app (8000)
 	$(PY) -m scripts.stack
+
+# Scale-out (README "Scale-out"): Debian's PostgreSQL, Redis and nginx as our own processes, data under var/.
+INSTANCES ?= 2
+
+run-scaled: $(MODEL) $(SOCKET_IO) ## Start N Rasa instances and action servers (INSTANCES=2) behind nginx (5005), on PostgreSQL and Redis
+	$(PY) -m scripts.scaled --instances $(INSTANCES)
+
+bench-scaled: $(MODEL) ## 1 vs 2 scaled instances and make run's stack: saturation, busy-hour p95, CPU per message (~6 min; prints the table for docs/scaling.md)
+	$(PY) -m scripts.bench.scaled
+
+test-scaled: $(MODEL) $(SOCKET_IO) $(WEBCHAT) ## Only the scale-out tests: 2 instances behind nginx, on PostgreSQL and Redis (needs them installed)
+	$(PY) -m pytest -m scaled
 
 test: $(MODEL) $(SOCKET_IO) $(WEBCHAT) ## Check who imports whom, validate the data and run every test, end to end included
 	$(BIN)/lint-imports --no-cache

@@ -188,22 +188,26 @@ class Stack:
         """Start every process, or just one (to restart it after `stop(name)`)."""
         private_folder(self.var_dir)  # patients' data: this account only, whatever was there before
         commands = self.commands()
-        width = max(len(name) for name in commands)
         for name in [only] if only else list(commands):
-            process = subprocess.Popen(
-                commands[name],
-                cwd=ROOT,
-                env=self.environment_of(name),
-                umask=PRIVATE_UMASK,  # every file a process creates is 0600
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                text=True,
-                bufsize=1,
-                start_new_session=True,
-            )
-            self.processes[name] = process
-            threading.Thread(target=self._relay, args=(name.ljust(width), process), daemon=True).start()
+            self._launch(name, commands)
         return self
+
+    def _launch(self, name: str, commands: Dict[str, List[str]]) -> None:
+        """Start one process in its own session, its output relayed with its name in front."""
+        process = subprocess.Popen(
+            commands[name],
+            cwd=ROOT,
+            env=self.environment_of(name),
+            umask=PRIVATE_UMASK,  # every file a process creates is 0600
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            bufsize=1,
+            start_new_session=True,
+        )
+        self.processes[name] = process
+        width = max(len(n) for n in commands)
+        threading.Thread(target=self._relay, args=(name.ljust(width), process), daemon=True).start()
 
     def _relay(self, prefix: str, process: subprocess.Popen) -> None:
         assert process.stdout is not None
@@ -211,15 +215,15 @@ class Stack:
             self.log.write(f"{prefix} | {line}")
             self.log.flush()
 
-    def wait_until_ready(self, timeout: float = 180.0) -> None:
-        """Block until Rasa has loaded its model, the action server and the API answer."""
+    def wait_until_ready(self, timeout: float = 180.0, names: Optional[List[str]] = None) -> None:
+        """Block until Rasa has loaded its model, the action server and the API answer (or those named)."""
         checks = {
             "rasa": f"{self.urls['rasa']}/webhooks/rest/",
             "actions": f"{self.urls['actions']}/health",
             "api": f"{self.urls['api']}/",
         }
         deadline = time.monotonic() + timeout
-        waiting = dict(checks)
+        waiting = {name: url for name, url in checks.items() if names is None or name in names}
         while waiting:
             for name, process in self.processes.items():
                 if process.poll() is not None:
