@@ -5,12 +5,15 @@ from __future__ import annotations
 from typing import Any, Dict, List
 
 from rasa_sdk import Tracker
+from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.conversation import Events, ReplyAction, content, offered_therapies, say
+from actions.conversation import MISSES_SLOT, Events, ReplyAction, content, offered_therapies, say
+from actions.forms import message_of, vocabulary
 from actions.knowledge import knowledge_base
-from actions.understanding import MAX_CANDIDATES, Decision, decide
+from actions.typed_answers import asks_to_book
+from actions.understanding import MAX_CANDIDATES, Decision, decide, top_intent
 
 
 class ActionAnswerQuestion(ReplyAction):
@@ -24,6 +27,8 @@ class ActionAnswerQuestion(ReplyAction):
         offered = offered_therapies()
         parse = tracker.latest_message or {}
         decision = decide(parse, kb.topics, offered)
+        if starts_booking(decision, parse, tracker):
+            return [SlotSet(MISSES_SLOT, 0), FollowupAction("booking_form")]
         if decision.kind == "answer" and decision.topic:
             reply = replies.answer(kb.answer(decision.topic), decision.area)
         elif decision.kind == "clarify":
@@ -45,3 +50,16 @@ class ActionAnswerQuestion(ReplyAction):
         if len(topics) < 2:
             topics += [t for t in kb.search(parse.get("text") or "") if t not in topics]
         return [{"title": kb.answer(t).question, "payload": f"/{t}"} for t in topics[:MAX_CANDIDATES]]
+
+
+def starts_booking(decision: Decision, parse: Dict[str, Any], tracker: Tracker) -> bool:
+    """A request for an appointment the classifier was unsure of ("Can I book acupuncture for next
+    Monday morning? My name is ..."): start the booking form rather than ask "Did you mean ...?".
+    A confident answer to another question, or "how do I book?", is answered as asked."""
+    if tracker.active_loop.get("name"):
+        return False
+    if decision.kind == "answer" and decision.topic != "booking":
+        return False
+    if decision.kind in ("emergency", "other_therapy"):
+        return False
+    return top_intent(parse) == "request_booking" or asks_to_book(message_of(tracker), vocabulary())
