@@ -95,12 +95,19 @@ class ValidateBookingForm(ClinicFormValidation):
                 text = message.text.replace(time, " ")
                 return super().answer(step, Message(text, message.intent), words, tracker)
         if step == "preferred_time":
-            if is_question(message, words) or is_filler(message, words) or message.clicked:
+            if message.clicked:
                 return None
-            text = details.without_contacts(message.text).strip(" ,.")
-            if text != message.text.strip(" ,."):  # a phone number too: keep only the time from it
-                text = details.find_time(text, words.time_words) or ""
-            return preferred_time(text) if text else None
+            time = details.find_time(details.without_contacts(message.text), words.time_words)
+            if time:  # "can you do Friday?" answers too; with a phone number or a name, only the time is kept
+                whole = not self.corrects_something(message, words) and not is_question(message, words)
+                return preferred_time(message.text.strip(" ,.") if whole else time)
+            if (
+                is_question(message, words)
+                or is_filler(message, words)
+                or self.corrects_something(message, words)
+            ):
+                return None
+            return preferred_time(message.text)  # "whenever the physio is free": the front desk reads it
         if step == "new_patient":
             return new_or_returning(message, words)
         if step == "reason":
@@ -118,7 +125,9 @@ class ValidateBookingForm(ClinicFormValidation):
     def corrects_something(self, message: Message, words: Vocabulary) -> bool:
         """A contact, "my name is ...", or a correction naming a therapy or a time."""
         text = message.text
-        if details.find_contact(text) or details.find_name(text, words.not_names, leads=False, after_for=False):
+        if details.find_contact(text) or details.find_name(
+            text, words.not_names, leads=False, after_for=False
+        ):
             return True
         return is_correction(message, words) and bool(
             read_therapy(text, message.entity("therapy")) or details.find_time(text, words.time_words)

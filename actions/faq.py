@@ -12,6 +12,7 @@ from rasa_sdk.types import DomainDict
 from actions.conversation import MISSES_SLOT, Events, ReplyAction, content, offered_therapies, say
 from actions.forms import message_of, vocabulary
 from actions.knowledge import knowledge_base
+from actions.patient_details import find_contact
 from actions.typed_answers import asks_to_book
 from actions.understanding import MAX_CANDIDATES, Decision, decide, top_intent
 
@@ -27,6 +28,8 @@ class ActionAnswerQuestion(ReplyAction):
         offered = offered_therapies()
         parse = tracker.latest_message or {}
         decision = decide(parse, kb.topics, offered)
+        if decision.kind == "out_of_scope" and tracker.active_loop.get("name"):
+            decision = decide(in_a_form(parse), kb.topics, offered)
         if starts_booking(decision, parse, tracker):
             return [SlotSet(MISSES_SLOT, 0), FollowupAction("booking_form")]
         if decision.kind == "answer" and decision.topic:
@@ -62,4 +65,30 @@ def starts_booking(decision: Decision, parse: Dict[str, Any], tracker: Tracker) 
         return False
     if decision.kind in ("emergency", "other_therapy"):
         return False
-    return top_intent(parse) == "request_booking" or asks_to_book(message_of(tracker), vocabulary())
+    if top_intent(parse) == "request_booking":
+        return True
+    message = message_of(tracker)
+    if not asks_to_book(message, vocabulary()):
+        return False
+    # Out of scope by the classifier: a booking only when it names a therapy or gives a contact
+    # ("can I book an assessment asap? sam@example.com"), not "can you book me a flight".
+    if decision.kind == "out_of_scope":
+        return bool(message.entity("therapy") or find_contact(message.text))
+    return True
+
+
+def in_a_form(parse: Dict[str, Any]) -> Dict[str, Any]:
+    """A question asked in the middle of a booking is about the clinic: when the classifier put it out of
+    scope but saw one of our topics too (>= OUR_TOPIC_IN_A_FORM), read the ranking without out of scope
+    ("actually, can you tell me if it hurts first?")."""
+    ranking = [
+        r for r in parse.get("intent_ranking") or [] if r.get("name") not in ("out_of_scope", "nlu_fallback")
+    ]
+    if not ranking or ranking[0]["confidence"] < OUR_TOPIC_IN_A_FORM:
+        return parse
+    total = sum(r["confidence"] for r in ranking) or 1.0
+    ranking = [{**r, "confidence": r["confidence"] / total} for r in ranking]
+    return {**parse, "intent": ranking[0], "intent_ranking": ranking}
+
+
+OUR_TOPIC_IN_A_FORM = 0.2

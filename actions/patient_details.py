@@ -56,6 +56,7 @@ DATE_LIKE = re.compile(
     r"|\btmrw?\b|\b\d{1,2}(st|nd|rd|th)\b|\b\d{1,2}/\d{1,2}\b",
     re.I,
 )
+ANY_TIME = re.compile(r"\b(any\s*time|any\s*day|whenever|flexible)\b", re.I)
 ASAP = re.compile(r"\b(asap|as soon as possible|soonest|earliest)\b", re.I)
 
 
@@ -175,8 +176,8 @@ def find_time(text: str, time_words: Iterable[str]) -> Optional[str]:
                 best = (start, index)
             start = None
     if best is None:
-        asap = ASAP.search(text)
-        return asap.group(0) if asap else None
+        loose = ASAP.search(text) or ANY_TIME.search(text)
+        return loose.group(0) if loose else None
     kept = [t.group(0) for t in tokens[best[0] : best[1]]]
     while kept and kept[0].lower() in CONNECTORS:
         kept.pop(0)

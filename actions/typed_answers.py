@@ -23,6 +23,7 @@ class Vocabulary:
 
     choices: Dict[str, List[str]]
     not_names: List[str]
+    fillers: List[str]
     time_words: List[str]
     correction_words: List[str]
     field_words: Dict[str, List[str]]
@@ -43,6 +44,7 @@ class Vocabulary:
         return cls(
             choices=table("choices"),
             not_names=words("not_names"),
+            fillers=words("fillers"),
             time_words=words("time_words"),
             correction_words=words("correction_words"),
             field_words=table("field_words"),
@@ -111,8 +113,8 @@ def choice(message: Message, vocabulary: Vocabulary, allowed: Iterable[str]) -> 
     for name in allowed:
         for phrase in vocabulary.choices.get(name, []):
             position = _found(phrase, text)
-            if position is None:
-                continue
+            if position is None or text[:position].split()[-1:] in (["not"], ["don't"], ["dont"]):
+                continue  # "not sure" is not "sure"
             if name == "cancel" and (" " in phrase or position == 0 or short):
                 return "cancel"
             if position > 0 and " " not in phrase and not short:
@@ -195,4 +197,4 @@ def is_filler(message: Message, vocabulary: Vocabulary) -> bool:
         and len(text.split()) <= SHORT_MESSAGE_WORDS
     ):
         return True
-    return all(word in vocabulary.not_names for word in text.split())
+    return all(word in vocabulary.fillers for word in text.split()) or text in vocabulary.fillers
