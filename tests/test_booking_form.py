@@ -167,3 +167,29 @@ def test_a_long_preferred_time_still_fits_the_request():
     said = ("tuesday at 3pm " + "or really any afternoon that suits the physio, " * 5)[:199]
     slots, _ = validate(tracker(said, requested="preferred_time"))
     assert slots["preferred_time"].startswith("tuesday at 3pm") and len(slots["preferred_time"]) <= 200
+
+
+def test_staff_read_the_title_of_a_clicked_button_not_its_payload():
+    from actions.submit import transcript
+
+    events = [
+        {"event": "user", "text": "I'd like to book"},
+        {
+            "event": "bot",
+            "text": "Which treatment would you like to book?",
+            "data": {"buttons": [{"title": "Acupuncture", "payload": '/inform{"therapy":"acupuncture"}'}]},
+        },
+        {"event": "user", "text": '/inform{"therapy":"acupuncture"}'},
+        {"event": "bot", "text": "What name should the booking be under?", "data": {}},
+        {"event": "user", "text": "/stop"},  # no button offered it: content/booking.yml's titles are used
+        {"event": "user", "text": '/change_field{"field":"contact"}'},
+    ]
+    said = [turn["text"] for turn in transcript(Tracker("p", {}, {}, events, False, None, {}, "action_listen"))]
+    assert said == [
+        "I'd like to book",
+        "Which treatment would you like to book?",
+        "Acupuncture",
+        "What name should the booking be under?",
+        "Cancel",
+        "Phone or email",
+    ]
