@@ -18,7 +18,7 @@ from rasa_sdk.types import DomainDict
 
 from actions import patient_details as details
 from actions.settings import settings
-from actions.typed_answers import Message, Vocabulary, choice, is_question
+from actions.typed_answers import Message, Vocabulary, choice, is_question, strip_lead
 from clinic.content import clinic_values, content_file
 from clinic.facts import fill
 
@@ -243,9 +243,8 @@ class ClinicFormValidation(FormValidationAction, ABC):
         if step == "name":
             if is_question(message, words):
                 return None
-            return details.parse_name(message.text, words.not_names) or details.find_name(
-                message.text, words.not_names
-            )
+            text = strip_lead(message.text, words)
+            return details.parse_name(text, words.not_names) or details.find_name(text, words.not_names)
         if step == "contact":
             found = details.find_contact(message.text)
             return {**self.accepted("contact", found[0]), "contact_type": found[1]} if found else None

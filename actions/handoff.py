@@ -79,7 +79,9 @@ class ValidateHandoffForm(ClinicFormValidation):
         self, step: str, message: Message, words: Vocabulary, tracker: Tracker, dispatcher: Any
     ) -> Reading:
         if step == "question" and message.intent == "handoff_request" and not message.clicked:
-            return Reading()  # "can I talk to a person" again: the question is asked again
+            reading = Reading()  # "can I talk to a person" again: the question is asked again
+            reading.slots["question"] = None
+            return reading
         return super().read(step, message, words, tracker, dispatcher)
 
 

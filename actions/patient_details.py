@@ -27,6 +27,7 @@ NAME_LEADS = re.compile(
 )
 # "book acupuncture for Jordan": a capitalised name after "for".
 NAME_AFTER_FOR = re.compile(r"\bfor\s+(?P<name>[A-Z][a-z'’-]+(?:\s+[A-Z][a-z'’-]+)?)")
+POLITE_END = re.compile(r"[\s,]+(?:please|thanks|thank\s+you|thx|ty)$", re.I)
 NAME = re.compile(r"^[^\W\d_][^\d@#$%^&*=+<>{}\[\]\\/|~`?!]{0,98}$", re.UNICODE)
 NAME_WORD = re.compile(r"^[^\W\d_][\w'’.-]*$", re.UNICODE)
 # Words that end a name inside a longer message: "my name is Ana Ruiz and my number is ...".
@@ -111,6 +112,7 @@ def parse_name(text: str, not_names: Iterable[str] = ()) -> Optional[str]:
     """The name in an answer to "what name should we use?", without "my name is"; None for anything that
     is not a name: a question, a filler ("ok", "idk"), or a word that never is one (content/booking.yml)."""
     name = NAME_INTROS.sub("", without_contacts(text).strip()).strip(" .!,;:-")
+    name = POLITE_END.sub("", name).strip(" .!,;:-")
     name = re.sub(r"^(?:is|it's)\s+", "", name, flags=re.I).strip(" .!,;:-")
     if not name or "?" in text or len(name) > 100 or len(name.split()) > 5 or not NAME.match(name):
         return None

@@ -98,6 +98,14 @@ def without_lead(text: str, vocabulary: Vocabulary) -> str:
     return words
 
 
+def strip_lead(text: str, vocabulary: Vocabulary) -> str:
+    """The message as typed, without the words people put first ("Actually, it's Ana" -> "it's Ana")."""
+    leads = "|".join(re.escape(w) for w in sorted(vocabulary.lead_words, key=len, reverse=True))
+    if not leads:
+        return text
+    return re.sub(rf"^(?:(?:{leads})\b[\s,.!-]*)+", "", text.strip(), flags=re.I)
+
+
 def choice(message: Message, vocabulary: Vocabulary, allowed: Iterable[str]) -> Optional[str]:
     """Which of the `allowed` choices (yes, no, change, cancel, skip) the message makes, if any.
 

@@ -193,3 +193,62 @@ def test_staff_read_the_title_of_a_clicked_button_not_its_payload():
         "Cancel",
         "Phone or email",
     ]
+
+
+@pytest.mark.parametrize(
+    "text", ["ok", "yes", "no", "hi", "thanks", "idk", "not sure", "actually, can you tell me if it hurts first?"]
+)
+def test_fillers_and_questions_are_never_names(text):
+    slots, _ = validate(tracker(text, requested="name"))
+    assert not slots.get("name")
+
+
+@pytest.mark.parametrize(
+    "text, name",
+    [("Actually, it's Ana", "Ana"), ("Ana Ruiz please", "Ana Ruiz"), ("hi, I'm Sam Lee", "Sam Lee")],
+)
+def test_a_name_is_read_without_what_comes_around_it(text, name):
+    slots, _ = validate(tracker(text, requested="name"))
+    assert slots["name"] == name
+
+
+def test_a_name_with_a_phone_number_keeps_both():
+    slots, messages = validate(tracker("it's Dev Sharma, 604-555-0155", requested="name"))
+    assert (slots["name"], slots["contact"], slots["contact_type"]) == ("Dev Sharma", "+16045550155", "phone")
+    assert messages == []
+
+
+def test_a_question_mid_form_steps_aside_without_counting_a_miss():
+    slots, messages = validate(tracker("actually, can you tell me if it hurts first?", requested="therapy"))
+    assert slots == {} and messages == []  # nothing set: the rules answer it, then the form asks again
+
+
+def test_a_correction_at_another_step_is_said_back_with_the_request_so_far():
+    slots, messages = validate(
+        tracker(
+            "actually my number is 604-555-0177",
+            requested="preferred_time",
+            therapy="ims",
+            name="Jordan Lee",
+            contact="+16045550142",
+        )
+    )
+    assert slots["contact"] == "+16045550177" and "preferred_time" not in slots
+    assert "So far: IMS; for Jordan Lee; contact +16045550177" in messages[0]["text"]
+
+
+@pytest.mark.parametrize("step", ["therapy", "name", "contact", "preferred_time", "reason", "consent", "confirm"])
+def test_cancel_in_words_ends_the_form_at_every_step(step):
+    slots, _ = validate(tracker("never mind", requested=step, intent="stop"))
+    assert slots["confirm"] is False and slots["requested_slot"] is None
+
+
+def test_details_up_front_fill_every_slot_they_name():
+    slots, _ = validate(
+        tracker(
+            "Can I book acupuncture for next Monday morning? My name is Ana Ruiz and my number is 778-555-0199",
+            intent="request_booking",
+        )
+    )
+    assert (slots["therapy"], slots["name"], slots["contact"]) == ("acupuncture", "Ana Ruiz", "+17785550199")
+    assert slots["preferred_time"].startswith("next Monday morning (Monday ")
