@@ -184,7 +184,9 @@ def test_staff_read_the_title_of_a_clicked_button_not_its_payload():
         {"event": "user", "text": "/stop"},  # no button offered it: content/booking.yml's titles are used
         {"event": "user", "text": '/change_field{"field":"contact"}'},
     ]
-    said = [turn["text"] for turn in transcript(Tracker("p", {}, {}, events, False, None, {}, "action_listen"))]
+    said = [
+        turn["text"] for turn in transcript(Tracker("p", {}, {}, events, False, None, {}, "action_listen"))
+    ]
     assert said == [
         "I'd like to book",
         "Which treatment would you like to book?",
@@ -196,7 +198,8 @@ def test_staff_read_the_title_of_a_clicked_button_not_its_payload():
 
 
 @pytest.mark.parametrize(
-    "text", ["ok", "yes", "no", "hi", "thanks", "idk", "not sure", "actually, can you tell me if it hurts first?"]
+    "text",
+    ["ok", "yes", "no", "hi", "thanks", "idk", "not sure", "actually, can you tell me if it hurts first?"],
 )
 def test_fillers_and_questions_are_never_names(text):
     slots, _ = validate(tracker(text, requested="name"))
@@ -237,7 +240,9 @@ def test_a_correction_at_another_step_is_said_back_with_the_request_so_far():
     assert "So far: IMS; for Jordan Lee; contact +16045550177" in messages[0]["text"]
 
 
-@pytest.mark.parametrize("step", ["therapy", "name", "contact", "preferred_time", "reason", "consent", "confirm"])
+@pytest.mark.parametrize(
+    "step", ["therapy", "name", "contact", "preferred_time", "reason", "consent", "confirm"]
+)
 def test_cancel_in_words_ends_the_form_at_every_step(step):
     slots, _ = validate(tracker("never mind", requested=step, intent="stop"))
     assert slots["confirm"] is False and slots["requested_slot"] is None

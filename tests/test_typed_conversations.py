@@ -31,7 +31,9 @@ def staff(stack):
 
 
 def requests_from(stack, staff, sender: str) -> List[Dict[str, Any]]:
-    response = httpx.get(f"{stack.urls['api']}/api/handoffs", params={"per_page": 100}, auth=staff, timeout=10)
+    response = httpx.get(
+        f"{stack.urls['api']}/api/handoffs", params={"per_page": 100}, auth=staff, timeout=10
+    )
     assert response.status_code == 200
     return [h for h in response.json()["items"] if h["conversation_id"] == sender]
 
