@@ -151,11 +151,11 @@ class ValidateBookingForm(ClinicFormValidation):
         """Besides name and contact: the therapy and the preferred time, when the form starts, before they
         are asked, or as a correction ("make it acupuncture", "change the time to Friday")."""
         super().details(step, message, words, tracker, reading)
-        if message.clicked or (step is not None and is_question(message, words)):
-            return
-        if reading.answered and step in FREE_TEXT:
+        if message.clicked or (reading.answered and step in FREE_TEXT):
             return  # the reason is the patient's own words, days and therapies included
         correcting = is_correction(message, words) or bool(tracker.get_slot("changing"))
+        if step is not None and is_question(message, words) and not correcting:
+            return  # "is acupuncture safe?" asks about acupuncture; it books nothing
         if step != "therapy" and (step is None or correcting):
             therapy = read_therapy(message.text, message.entity("therapy"))
             if therapy and not (therapy == "not_sure" and step is not None):

@@ -26,6 +26,7 @@ class Vocabulary:
     fillers: List[str]
     time_words: List[str]
     correction_words: List[str]
+    question_corrections: List[str]
     field_words: Dict[str, List[str]]
     question_words: List[str]
     lead_words: List[str]
@@ -47,6 +48,7 @@ class Vocabulary:
             fillers=words("fillers"),
             time_words=words("time_words"),
             correction_words=words("correction_words"),
+            question_corrections=words("question_corrections"),
             field_words=table("field_words"),
             question_words=words("question_words"),
             lead_words=words("lead_words"),
@@ -149,9 +151,13 @@ def is_question(message: Message, vocabulary: Vocabulary) -> bool:
 
 
 def is_correction(message: Message, vocabulary: Vocabulary) -> bool:
-    """The message changes something said before: "actually ...", "make it ...", "change the time to ..."."""
+    """The message changes something said before: "actually ...", "make it ...", "change the time to ...";
+    a question only with a word that asks for a change ("can you change the time to Friday?")."""
     text = normalised(message.text)
-    return any(_found(word, text) is not None for word in vocabulary.correction_words)
+    words = (
+        vocabulary.question_corrections if is_question(message, vocabulary) else vocabulary.correction_words
+    )
+    return any(_found(word, text) is not None for word in words)
 
 
 def field_named(message: Message, vocabulary: Vocabulary) -> Optional[str]:

@@ -132,5 +132,13 @@ def test_every_word_list_is_text_not_a_yaml_boolean():
     for key in ("choices", "field_words", "new_patient_words"):
         for name, words in SPEC[key].items():
             assert isinstance(name, str) and all(isinstance(w, str) for w in words), key
-    for key in ("not_names", "time_words", "correction_words", "question_words", "lead_words"):
+    for key in (
+        "not_names",
+        "fillers",
+        "time_words",
+        "correction_words",
+        "question_corrections",
+        "question_words",
+        "lead_words",
+    ):
         assert all(isinstance(w, str) and re.fullmatch(r"[\w' ./-]+", w) for w in SPEC[key]), key
