@@ -194,14 +194,11 @@ class ClinicFormValidation(FormValidationAction, ABC):
         if step and reading.changed and not reading.answered:
             self.tell_changed(step, dispatcher, tracker, reading)
         events = [SlotSet(slot, value) for slot, value in reading.slots.items()]
-        slots = {**tracker.slots, **reading.slots}
+        tracker.slots.update(reading.slots)  # what the next question depends on (consent, confirm)
         required = await self.required_slots(self.domain_slots(domain), dispatcher, tracker, domain)
-        if "confirm" in reading.slots and reading.slots["confirm"] is False:
-            events.append(SlotSet("requested_slot", None))
-        elif required != self.domain_slots(domain):
-            events.append(
-                SlotSet("requested_slot", next((s for s in required if slots.get(s) is None), None))
-            )
+        if required != self.domain_slots(domain):  # declined or cancelled: no more questions
+            missing = (slot for slot in required if tracker.get_slot(slot) is None)
+            events.append(SlotSet("requested_slot", next(missing, None)))
         return events
 
     # --- reading ---------------------------------------------------------------------------------

@@ -93,8 +93,9 @@ def test_skipping_the_reason_keeps_nothing():
 
 
 def test_no_consent_ends_the_questions():
-    slots, _ = validate(tracker("no", requested="consent", intent="deny"))
+    slots, _ = validate(tracker("no, I don't want you to keep my details", requested="consent"))
     assert slots["consent"] is False
+    assert slots["requested_slot"] is None  # the summary is not asked
     required = asyncio.run(
         ValidateBookingForm().required_slots(
             ["therapy", "confirm"], CollectingDispatcher(), tracker("x", consent=False), DOMAIN

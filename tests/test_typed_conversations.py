@@ -58,6 +58,8 @@ def test_a_typed_conversation_ends_as_the_patient_meant(stack, staff, conversati
         asks = [(r.get("custom") or {}).get("asks") for r in replies if (r.get("custom") or {}).get("asks")]
         if "topic" in step:
             assert step["topic"] in topics, f"after {step['say']!r}: {heard}"
+        if "reply_has" in step:
+            assert any(step["reply_has"] in r.get("text", "") for r in replies), f"{step['say']!r}: {heard}"
         if "asks" in step:
             assert asks and asks[-1] == step["asks"], f"after {step['say']!r}: {heard}"
     requests = requests_from(stack, staff, sender)
