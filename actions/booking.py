@@ -86,8 +86,8 @@ class ValidateBookingForm(ClinicFormValidation):
 
     def answer(self, step: str, message: Message, words: Vocabulary, tracker: Tracker) -> Any:
         if step == "therapy":
-            if is_question(message, words):
-                return None
+            if self.asks_something(message, words):
+                return None  # "what's the difference between IMS and acupuncture?" is answered first
             return read_therapy(message.text, message.entity("therapy"))
         if step == "name":
             time = details.find_time(message.text, words.time_words)
@@ -98,7 +98,8 @@ class ValidateBookingForm(ClinicFormValidation):
             if message.clicked:
                 return None
             time = details.find_time(details.without_contacts(message.text), words.time_words)
-            if time:  # "can you do Friday?" answers too; with a phone number or a name, only the time is kept
+            if time and not self.asks_something(message, words):
+                # "can you do Friday?" answers too; with a phone number or a name, only the time is kept
                 whole = not self.corrects_something(message, words) and not is_question(message, words)
                 return preferred_time(message.text.strip(" ,.") if whole else time)
             if (

@@ -169,9 +169,16 @@ class ClinicFormValidation(FormValidationAction, ABC):
         "handoff_request", "not_english", "something_else", "unhelpful", "out_of_scope", "nlu_fallback",
     }  # fmt: skip
 
+    # Intents of messages that answer a form's question, even put as one ("can you do Friday?").
+    answering = {"inform", "affirm", "deny", "request_booking", "change_field", "nlu_fallback"}
+
     @abstractmethod
     def name(self) -> str:
         """Set per form; abstract here so rasa-sdk doesn't register the base."""
+
+    def asks_something(self, message: Message, words: Vocabulary) -> bool:
+        """A question about something else ("what time do you close on Friday?"), not an answer put as one."""
+        return is_question(message, words) and message.intent not in self.answering
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

@@ -141,4 +141,4 @@ def test_every_word_list_is_text_not_a_yaml_boolean():
         "question_words",
         "lead_words",
     ):
-        assert all(isinstance(w, str) and re.fullmatch(r"[\w' ./-]+", w) for w in SPEC[key]), key
+        assert all(isinstance(w, str) and re.fullmatch(r"[\w' ./?-]+", w) for w in SPEC[key]), key
