@@ -43,18 +43,6 @@ def send_form_text(dispatcher: CollectingDispatcher, key: str, topic: str, **fie
     dispatcher.utter_message(text=form_text(key, **fields), json_message={"topic": topic})
 
 
-def latest_text(tracker: Tracker) -> str:
-    return " ".join((tracker.latest_message.get("text") or "").split())
-
-
-def latest_intent(tracker: Tracker) -> Optional[str]:
-    return (tracker.latest_message.get("intent") or {}).get("name")
-
-
-def entity(tracker: Tracker, name: str) -> Optional[str]:
-    return next(tracker.get_latest_entity_values(name), None)
-
-
 def just_started(tracker: Tracker, form: str) -> bool:
     """True when the form started on the patient's latest message (its first question gets the intro)."""
     for event in reversed(tracker.events):

@@ -210,7 +210,6 @@ NOT_ANCHORS = CONNECTORS | {
     "time", "possible", "work", "am", "pm", "soon",
 }  # fmt: skip
 CLOCK_LEADS = {"at", "after", "before", "around", "by", "from", "until", "till", "til"}
-FILLER_TIME_WORDS = NOT_ANCHORS
 
 
 def normalise_time(text: str, now: Optional[datetime] = None) -> Optional[str]:
@@ -278,7 +277,7 @@ def read_date(text: str, now: Optional[datetime] = None) -> Optional[str]:
     if not found:
         return None
     said, when = found[0]
-    if re.fullmatch(r"\s*\d{1,2}\s*", said) or said.strip().lower() in FILLER_TIME_WORDS:
+    if re.fullmatch(r"\s*\d{1,2}\s*", said) or said.strip().lower() in NOT_ANCHORS:
         return None  # a bare number is a clock time, not the day of the month
     if re.search(r"week|month", said, re.I) or when.date() < (now or datetime.now()).date():
         return None  # a span of days, or a day already past: the words say more than a date would
