@@ -42,7 +42,10 @@ class ActionAnswerQuestion(ReplyAction):
             reply = replies.reply("emergency")
         else:
             reply = replies.reply("out_of_scope")
-        return say(reply, replies, tracker, dispatcher)
+        events = say(reply, replies, tracker, dispatcher)
+        if decision.kind == "answer" and decision.topic != "booking" and books_too(parse, tracker):
+            return [*events, FollowupAction("booking_form")]  # "Can I book acupuncture? Also, does it hurt?"
+        return events
 
     @staticmethod
     def _did_you_mean(
@@ -75,6 +78,21 @@ def starts_booking(decision: Decision, parse: Dict[str, Any], tracker: Tracker) 
     if decision.kind == "out_of_scope":
         return bool(message.entity("therapy") or find_contact(message.text))
     return True
+
+
+def books_too(parse: Dict[str, Any], tracker: Tracker) -> bool:
+    """An answered question that also asks for an appointment, which the form then takes."""
+    if tracker.active_loop.get("name"):
+        return False
+    ranking: List[Dict[str, Any]] = parse.get("intent_ranking") or []
+    booking = next(
+        (float(r.get("confidence") or 0) for r in ranking if r.get("name") == "request_booking"), 0.0
+    )
+    return booking >= BOOKS_TOO and asks_to_book(message_of(tracker), vocabulary())
+
+
+# An answered question books too when the classifier gives the request this much.
+BOOKS_TOO = 0.2
 
 
 def in_a_form(parse: Dict[str, Any]) -> Dict[str, Any]:

@@ -17,6 +17,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import patient_details as details
+from actions.knowledge import knowledge_base
+from actions.replies import replies
 from actions.settings import settings
 from actions.typed_answers import Message, Vocabulary, choice, is_question, strip_lead
 from clinic.content import clinic_values, content_file
@@ -24,6 +26,8 @@ from clinic.facts import fill
 
 CONTENT_FILE = "booking.yml"
 FAILURES_BEFORE_PHONE = 2
+# A question asked along with a request to book is answered when the classifier gives its topic this much.
+ASKED_ALONG = 0.2
 
 
 def form_content() -> Dict[str, Any]:
@@ -122,12 +126,17 @@ def is_fresh(tracker: Tracker, form: str) -> bool:
     back after an aside (an FAQ answer, a greeting) that already handled it."""
     if tracker.get_slot("requested_slot") is None:
         return True  # the form is starting: read what the first message says
+    return not answered_already(tracker, form)
+
+
+def answered_already(tracker: Tracker, form: str) -> bool:
+    """True when another action (an FAQ answer, a greeting) already replied to the latest message."""
     since_user = []
     for event in reversed(tracker.events):
         if event.get("event") == "user":
             break
         since_user.append(event)
-    return not any(
+    return any(
         event.get("event") == "action" and event.get("name") not in (form, "action_listen", None)
         for event in since_user
     )
@@ -180,6 +189,7 @@ class ClinicFormValidation(FormValidationAction, ABC):
             return []  # the emergency rule answers and ends the form
         if step is None:
             reading = self.starting(message, words, tracker)
+            self.answer_asked_along(message, words, tracker, dispatcher)
         elif choice(message, words, ["cancel"]) == "cancel":
             return [SlotSet("confirm", False), SlotSet("requested_slot", None)]
         else:
@@ -195,6 +205,19 @@ class ClinicFormValidation(FormValidationAction, ABC):
             missing = (slot for slot in required if tracker.get_slot(slot) is None)
             events.append(SlotSet("requested_slot", next(missing, None)))
         return events
+
+    def answer_asked_along(
+        self, message: Message, words: Vocabulary, tracker: Tracker, dispatcher: CollectingDispatcher
+    ) -> None:
+        """ "I want to book dry needling but does it hurt?": the question gets its answer before the
+        form's first question, when the classifier saw one of our topics in it clearly enough."""
+        if not is_question(message, words) or answered_already(tracker, self.form_name()):
+            return
+        kb = knowledge_base()
+        ranking = (tracker.latest_message or {}).get("intent_ranking") or []
+        asked = next((r for r in ranking if r.get("name") in kb.topics and r.get("name") != "booking"), None)
+        if asked and float(asked.get("confidence") or 0) >= ASKED_ALONG:
+            replies(kb).answer(kb.answer(asked["name"])).send(dispatcher)
 
     # --- reading ---------------------------------------------------------------------------------
 
