@@ -21,7 +21,10 @@ NAME_INTROS = re.compile(
     re.I,
 )
 # Anywhere in a message: "... my name is Ana Ruiz and ..."; at its start also "it's Dev", "this is Sam".
-NAME_SAID = re.compile(r"\b(?:my\s+name\s+is|my\s+name's|name\s+is|name's|call\s+me)\s+(?P<name>.+)", re.I)
+NAME_SAID = re.compile(
+    r"\b(?:my\s+name\s+is|my\s+name's|name\s+is|name's|call\s+me|name\s+to|name\s+should\s+be)\s+(?P<name>.+)",
+    re.I,
+)
 NAME_LEADS = re.compile(
     r"^(?:hi|hello|hey)?[\s,!]*(?:it's|it\s+is|this\s+is|i'm|i\s+am)\s+(?P<name>.+)", re.I
 )
