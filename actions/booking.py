@@ -2,144 +2,61 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, Optional
+from typing import Any, Dict, List, Optional
 
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
 
 from actions import patient_details as details
-from actions.forms import (
-    AskAction,
-    ClinicFormValidation,
-    ask_actions,
-    entity,
-    form_content,
-    latest_intent,
-    latest_text,
-)
+from actions.forms import AskAction, ClinicFormValidation, Reading, ask_actions, form_content
 from actions.settings import settings
 from actions.submit import SubmitAction
+from actions.typed_answers import (
+    Message,
+    Vocabulary,
+    choice,
+    field_named,
+    is_correction,
+    is_filler,
+    is_question,
+    new_or_returning,
+)
 from clinic.content import therapies
 from clinic.facts import fill
 
 FORM = "booking_form"
 SLOTS = ["therapy", "name", "contact", "preferred_time", "new_patient", "reason", "consent", "confirm"]
 EDITABLE = ["therapy", "name", "contact", "preferred_time", "new_patient", "reason"]
+FREE_TEXT = {"reason"}  # steps whose answer is the patient's own words, kept whole
 
 
-def summary(tracker: Tracker) -> str:
-    """The request in the patient's words, for the confirmation question (content/booking.yml's summary)."""
+def summary(slots: Dict[str, Any]) -> str:
+    """The request in the patient's words, for the confirmation question (content/booking.yml's summary);
+    only the parts given so far."""
     phrases = form_content()["spec"]["summary"]
-    slots = {slot: str(tracker.get_slot(slot) or "") for slot in EDITABLE}
-    slots["therapy"] = therapies(settings().files).in_summary(tracker.get_slot("therapy"))
-    parts = [fill(phrases[slot], slots) for slot in ("therapy", "name", "contact", "preferred_time")]
-    parts.append(phrases["new_patient"]["new" if slots["new_patient"] == "new" else "returning"])
-    if slots["reason"]:
-        parts.append(fill(phrases["reason"], slots))
+    given = {slot: str(slots.get(slot) or "") for slot in EDITABLE}
+    given["therapy"] = (
+        therapies(settings().files).in_summary(slots.get("therapy")) if given["therapy"] else ""
+    )
+    parts = [
+        fill(phrases[slot], given) for slot in ("therapy", "name", "contact", "preferred_time") if given[slot]
+    ]
+    if given["new_patient"]:
+        parts.append(phrases["new_patient"]["new" if given["new_patient"] == "new" else "returning"])
+    if given["reason"]:
+        parts.append(fill(phrases["reason"], given))
     return "; ".join(parts)
 
 
 class AskConfirm(AskAction):
-    def fields(self, tracker: Tracker) -> Dict[str, str]:
-        return {"summary": summary(tracker)}
+    """The summary and "Shall I send it?"; after "change something", which detail to change."""
 
-
-ask_actions(FORM, SLOTS, confirm=AskConfirm)
-
-
-class ValidateBookingForm(ClinicFormValidation):
-    """Reads each answer (or details given up front), checks it, and asks again kindly when it doesn't fit."""
-
-    topic = "booking"
-
-    def name(self) -> str:
-        return "validate_booking_form"
-
-    # --- extraction: what this message says for each slot --------------------------------------
-
-    async def extract_therapy(self, dispatcher, tracker, domain) -> Dict[str, Any]:
-        found = read_therapy(latest_text(tracker), entity(tracker, "therapy"))
-        if tracker.get_slot("therapy") is None and found and latest_intent(tracker) == "request_booking":
-            return {"therapy": found}
-        return {"therapy": latest_text(tracker)} if self.requested(tracker, "therapy") else {}
-
-    async def extract_name(self, dispatcher, tracker, domain) -> Dict[str, Any]:
-        if self.requested(tracker, "name"):
-            return {"name": latest_text(tracker)}
-        given = details.find_name(tracker.latest_message.get("text") or "")
-        return {"name": given} if given and tracker.get_slot("name") is None else {}
-
-    async def extract_contact(self, dispatcher, tracker, domain) -> Dict[str, Any]:
-        if self.requested(tracker, "contact"):
-            return {"contact": latest_text(tracker)}
-        found = details.find_contact(latest_text(tracker))
-        return {"contact": found[0]} if found and tracker.get_slot("contact") is None else {}
-
-    async def extract_preferred_time(self, dispatcher, tracker, domain) -> Dict[str, Any]:
-        return {"preferred_time": latest_text(tracker)} if self.requested(tracker, "preferred_time") else {}
-
-    async def extract_new_patient(self, dispatcher, tracker, domain) -> Dict[str, Any]:
-        if not self.requested(tracker, "new_patient"):
-            return {}
-        return {"new_patient": entity(tracker, "new_patient") or latest_text(tracker)}
-
-    async def extract_reason(self, dispatcher, tracker, domain) -> Dict[str, Any]:
-        if not self.requested(tracker, "reason"):
-            return {}
-        return {"reason": "" if latest_intent(tracker) == "deny" else latest_text(tracker)}
-
-    async def extract_confirm(self, dispatcher, tracker, domain) -> Dict[str, Any]:
-        if not self.requested(tracker, "confirm"):
-            return {}
-        if latest_intent(tracker) == "change_field":
-            return {"confirm": "change"}
-        return self.yes_no(tracker, "confirm")
-
-    # --- validation: is the answer usable? ----------------------------------------------------
-
-    def validate_therapy(self, value: Any, dispatcher, tracker, domain) -> Dict[str, Any]:
-        therapy = read_therapy(str(value), entity(tracker, "therapy"))
-        return self.accepted("therapy", therapy) if therapy else self.reject("therapy", dispatcher, tracker)
-
-    def validate_preferred_time(self, value: Any, dispatcher, tracker, domain) -> Dict[str, Any]:
-        text = str(value).strip()
-        if not text or len(text) > 200:
-            return self.reject("preferred_time", dispatcher, tracker)
-        read = details.normalise_time(text)
-        both = f"{text} ({read})"
-        # What we read is only added when it fits the request's 200 characters (the API refuses more).
-        fits = read and read.lower() != text.lower() and len(both) <= 200
-        return self.accepted("preferred_time", both if fits else text)
-
-    def validate_new_patient(self, value: Any, dispatcher, tracker, domain) -> Dict[str, Any]:
-        text = str(value).lower()
-        if text in ("new", "returning"):
-            return self.accepted("new_patient", text)
-        for answer, words in form_content()["spec"]["new_patient_words"].items():
-            if any(word in text for word in words):
-                return self.accepted("new_patient", answer)
-        return self.reject("new_patient", dispatcher, tracker)
-
-    def validate_reason(self, value: Any, dispatcher, tracker, domain) -> Dict[str, Any]:
-        text = str(value).strip()
-        return (
-            self.accepted("reason", text) if len(text) <= 500 else self.reject("reason", dispatcher, tracker)
-        )
-
-    def validate_confirm(self, value: Any, dispatcher, tracker, domain) -> Dict[str, Any]:
-        if value == "change":
-            return self.change_field(dispatcher, tracker)
-        if value is False:
-            return {"confirm": False}
-        return (
-            self.accepted("confirm", True) if value is True else self.reject("confirm", dispatcher, tracker)
-        )
-
-    def change_field(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> Dict[str, Any]:
-        """Clear the field the patient wants to change, so the form asks it again."""
-        field = entity(tracker, "field")
-        if field in EDITABLE:
-            return {field: None, "confirm": None}
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[Dict[str, Any]]:
+        if not tracker.get_slot("changing"):
+            return await super().run(dispatcher, tracker, domain)
         content = form_content()
         dispatcher.utter_message(
             text=content["spec"]["which_field"],
@@ -149,7 +66,128 @@ class ValidateBookingForm(ClinicFormValidation):
             ],
             json_message={"topic": "booking", "asks": "confirm"},
         )
-        return {"confirm": None}
+        return []
+
+    def fields(self, tracker: Tracker) -> Dict[str, str]:
+        return {"summary": summary(tracker.slots)}
+
+
+ask_actions(FORM, SLOTS, confirm=AskConfirm)
+
+
+class ValidateBookingForm(ClinicFormValidation):
+    """Reads each message for the answer asked, details given anywhere and corrections; asks again kindly
+    when an answer doesn't fit."""
+
+    topic = "booking"
+
+    def name(self) -> str:
+        return "validate_booking_form"
+
+    def answer(self, step: str, message: Message, words: Vocabulary, tracker: Tracker) -> Any:
+        if step == "therapy":
+            if self.asks_something(message, words):
+                return None  # "what's the difference between IMS and acupuncture?" is answered first
+            return read_therapy(message.text, message.entity("therapy"))
+        if step == "name":
+            time = details.find_time(message.text, words.time_words)
+            if time and not is_question(message, words):
+                text = message.text.replace(time, " ")
+                return super().answer(step, Message(text, message.intent), words, tracker)
+        if step == "preferred_time":
+            if message.clicked:
+                return None
+            time = details.find_time(details.without_contacts(message.text), words.time_words)
+            if time and not self.asks_something(message, words):
+                # "can you do Friday?" answers too; with a phone number or a name, only the time is kept
+                whole = not self.corrects_something(message, words) and not is_question(message, words)
+                return preferred_time(message.text.strip(" ,.") if whole else time)
+            if (
+                is_question(message, words)
+                or is_filler(message, words)
+                or self.corrects_something(message, words)
+            ):
+                return None
+            return preferred_time(message.text)  # "whenever the physio is free": the front desk reads it
+        if step == "new_patient":
+            return new_or_returning(message, words)
+        if step == "reason":
+            if choice(message, words, ["skip", "no"]):
+                return ""
+            if is_question(message, words) or is_filler(message, words) or message.clicked:
+                return None
+            if self.corrects_something(message, words):
+                return None  # "my email is ...", "make it acupuncture": a correction, not the reason
+            return message.text if len(message.text) <= 500 else None
+        if step == "confirm":
+            return self.confirm(message, words, tracker)
+        return super().answer(step, message, words, tracker)
+
+    def corrects_something(self, message: Message, words: Vocabulary) -> bool:
+        """A contact, "my name is ...", or a correction naming a therapy or a time."""
+        text = message.text
+        if details.find_contact(text) or details.find_name(
+            text, words.not_names, leads=False, after_for=False
+        ):
+            return True
+        return is_correction(message, words) and bool(
+            read_therapy(text, message.entity("therapy")) or details.find_time(text, words.time_words)
+        )
+
+    def confirm(self, message: Message, words: Vocabulary, tracker: Tracker) -> Optional[Dict[str, Any]]:
+        """Send it, change something (which?), or not."""
+        field = field_named(message, words)
+        said = choice(message, words, ["change", "yes", "no"])
+        if tracker.get_slot("changing") or said == "change" or (field and is_correction(message, words)):
+            if field in EDITABLE:
+                return {field: None, "confirm": None, "changing": None}  # asked again, then the summary
+            return {"confirm": None, "changing": True}  # "What would you like to change?"
+        if said in ("yes", "no"):
+            return self.accepted("confirm", said == "yes")
+        return None
+
+    def details(
+        self, step: Optional[str], message: Message, words: Vocabulary, tracker: Tracker, reading: Reading
+    ) -> None:
+        """Besides name and contact: the therapy and the preferred time, when the form starts, before they
+        are asked, or as a correction ("make it acupuncture", "change the time to Friday")."""
+        super().details(step, message, words, tracker, reading)
+        if message.clicked or (reading.answered and step in FREE_TEXT):
+            return  # the reason is the patient's own words, days and therapies included
+        correcting = is_correction(message, words) or bool(tracker.get_slot("changing"))
+        if step is not None and is_question(message, words) and not correcting:
+            return  # "is acupuncture safe?" asks about acupuncture; it books nothing
+        if step != "therapy" and (step is None or correcting):
+            therapy = read_therapy(message.text, message.entity("therapy"))
+            if therapy and not (therapy == "not_sure" and step is not None):
+                self.update(tracker, reading, "therapy", therapy)
+        if step != "preferred_time" and (
+            step is None or correcting or tracker.get_slot("preferred_time") is None
+        ):
+            time = details.find_time(details.without_contacts(message.text), words.time_words)
+            if time:
+                self.update(tracker, reading, "preferred_time", preferred_time(time))
+        if reading.changed and step == "confirm":
+            reading.slots.update({"confirm": None, "changing": None})
+
+    def so_far(self, slots: Dict[str, Any]) -> str:
+        return summary(slots)
+
+    def accepted(self, slot: str, value: Any) -> Dict[str, Any]:
+        if slot == "therapy" and value is None:
+            return {}
+        return super().accepted(slot, value)
+
+
+def preferred_time(text: str) -> Optional[str]:
+    """The time as the patient said it, with what we read from it when that adds something and fits
+    the request's 200 characters (the API refuses more)."""
+    text = text.strip()
+    if not text or len(text) > 200:
+        return None
+    read = details.normalise_time(text)
+    both = f"{text} ({read})"
+    return both if read and read.lower() != text.lower() and len(both) <= 200 else text
 
 
 def read_therapy(text: str, term: Optional[str]) -> Optional[str]:

@@ -5,14 +5,18 @@ from __future__ import annotations
 from typing import Any, Dict, List
 
 from rasa_sdk import Tracker
+from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.conversation import Events, ReplyAction, content, offered_therapies, say
+from actions.conversation import MISSES_SLOT, Events, ReplyAction, content, offered_therapies, say
+from actions.forms import message_of, vocabulary
 from actions.knowledge import knowledge_base
+from actions.patient_details import find_contact
 from actions.replies import Replies, Reply
 from actions.safety import tier
-from actions.understanding import MAX_CANDIDATES, Decision, decide
+from actions.typed_answers import asks_to_book
+from actions.understanding import MAX_CANDIDATES, Decision, decide, top_intent
 
 NOT_NOW_ENTITY = "red_flag_context"  # set by bot/components.py's RedFlagGuard
 
@@ -28,6 +32,10 @@ class ActionAnswerQuestion(ReplyAction):
         offered = offered_therapies()
         parse = tracker.latest_message or {}
         decision = decide(parse, kb.topics, offered)
+        if tracker.active_loop.get("name") and top_intent(parse) == "out_of_scope":
+            decision = decide(in_a_form(parse), kb.topics, offered)
+        if starts_booking(decision, parse, tracker):
+            return [SlotSet(MISSES_SLOT, 0), FollowupAction("booking_form")]
         if decision.kind == "answer" and decision.topic:
             reply = replies.answer(kb.answer(decision.topic), decision.area)
         elif decision.kind == "clarify":
@@ -38,7 +46,10 @@ class ActionAnswerQuestion(ReplyAction):
             reply = replies.reply(tier(parse))
         else:
             reply = replies.reply("out_of_scope")
-        return say(with_safety_line(reply, parse, replies), replies, tracker, dispatcher)
+        events = say(with_safety_line(reply, parse, replies), replies, tracker, dispatcher)
+        if decision.kind == "answer" and decision.topic != "booking" and books_too(parse, tracker):
+            return [*events, FollowupAction("booking_form")]  # "Can I book acupuncture? Also, does it hurt?"
+        return events
 
     @staticmethod
     def _did_you_mean(
@@ -62,3 +73,57 @@ def with_safety_line(reply: Reply, parse: Dict[str, Any], replies: Replies) -> R
     reply.text = f"{reply.text} {line}"
     reply.extra["red_flags_not_now"] = sorted({e["value"] for e in set_aside})
     return reply
+
+
+def starts_booking(decision: Decision, parse: Dict[str, Any], tracker: Tracker) -> bool:
+    """A request for an appointment the classifier was unsure of ("Can I book acupuncture for next
+    Monday morning? My name is ..."): start the booking form rather than ask "Did you mean ...?".
+    A confident answer to another question, or "how do I book?", is answered as asked."""
+    if tracker.active_loop.get("name"):
+        return False
+    if decision.kind == "answer" and decision.topic != "booking":
+        return False
+    if decision.kind in ("emergency", "other_therapy"):
+        return False
+    if top_intent(parse) == "request_booking":
+        return True
+    message = message_of(tracker)
+    if not asks_to_book(message, vocabulary()):
+        return False
+    # Out of scope by the classifier: a booking only when it names a therapy or gives a contact
+    # ("can I book an assessment asap? sam@example.com"), not "can you book me a flight".
+    if decision.kind == "out_of_scope":
+        return bool(message.entity("therapy") or find_contact(message.text))
+    return True
+
+
+def books_too(parse: Dict[str, Any], tracker: Tracker) -> bool:
+    """An answered question that also asks for an appointment, which the form then takes."""
+    if tracker.active_loop.get("name"):
+        return False
+    ranking: List[Dict[str, Any]] = parse.get("intent_ranking") or []
+    booking = next(
+        (float(r.get("confidence") or 0) for r in ranking if r.get("name") == "request_booking"), 0.0
+    )
+    return booking >= BOOKS_TOO and asks_to_book(message_of(tracker), vocabulary())
+
+
+# An answered question books too when the classifier gives the request this much.
+BOOKS_TOO = 0.2
+
+
+def in_a_form(parse: Dict[str, Any]) -> Dict[str, Any]:
+    """A question asked in the middle of a booking is about the clinic: when the classifier put it out of
+    scope but saw one of our topics too (>= OUR_TOPIC_IN_A_FORM), read the ranking without out of scope
+    ("actually, can you tell me if it hurts first?")."""
+    ranking = [
+        r for r in parse.get("intent_ranking") or [] if r.get("name") not in ("out_of_scope", "nlu_fallback")
+    ]
+    if not ranking or ranking[0]["confidence"] < OUR_TOPIC_IN_A_FORM:
+        return parse
+    total = sum(r["confidence"] for r in ranking) or 1.0
+    ranking = [{**r, "confidence": r["confidence"] / total} for r in ranking]
+    return {**parse, "intent": ranking[0], "intent_ranking": ranking}
+
+
+OUR_TOPIC_IN_A_FORM = 0.2

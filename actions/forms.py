@@ -1,4 +1,5 @@
-"""What the booking and question forms share: their prompts, telling answers from digressions,
+"""What the booking and question forms share: their prompts, reading typed answers (the answer to the
+question asked, details and corrections in any message, questions and small talk handed to the rules),
 and counting failed answers.
 
 Prompts live in content/booking.yml; every prompt carries custom {"topic", "asks"} so the chat page
@@ -11,19 +12,22 @@ from abc import ABC, abstractmethod
 from typing import Any, Dict, List, Optional
 
 from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import patient_details as details
 from actions.knowledge import knowledge_base
+from actions.replies import replies
 from actions.settings import settings
+from actions.typed_answers import Message, Vocabulary, choice, is_question, strip_lead
 from clinic.content import clinic_values, content_file
 from clinic.facts import fill
 
 CONTENT_FILE = "booking.yml"
-# Intents that end a form, or jump out of it for a moment (rules in data/rules/forms.yml).
-ALWAYS_OUT = {"stop", "emergency", "forget_conversation"}
 FAILURES_BEFORE_PHONE = 2
+# A question asked along with a request to book is answered when the classifier gives its topic this much.
+ASKED_ALONG = 0.2
 
 
 def form_content() -> Dict[str, Any]:
@@ -43,30 +47,14 @@ def send_form_text(dispatcher: CollectingDispatcher, key: str, topic: str, **fie
     dispatcher.utter_message(text=form_text(key, **fields), json_message={"topic": topic})
 
 
-def is_question_aside(tracker: Tracker) -> bool:
-    """True when the message is not an answer to the form's question but something to handle first:
-    a stop, an emergency, or an FAQ asked as a question ("does it hurt?")."""
-    message = tracker.latest_message or {}
-    intent = (message.get("intent") or {}).get("name")
-    if intent in ALWAYS_OUT:
-        return True
-    if intent not in knowledge_base().topics:
-        return False
-    text = (message.get("text") or "").strip().lower()
-    words = text.split()
-    return text.endswith("?") or bool(words and words[0] in form_content()["spec"]["question_words"])
-
-
-def latest_text(tracker: Tracker) -> str:
-    return " ".join((tracker.latest_message.get("text") or "").split())
-
-
-def latest_intent(tracker: Tracker) -> Optional[str]:
-    return (tracker.latest_message.get("intent") or {}).get("name")
-
-
-def entity(tracker: Tracker, name: str) -> Optional[str]:
-    return next(tracker.get_latest_entity_values(name), None)
+def just_started(tracker: Tracker, form: str) -> bool:
+    """True when the form started on the patient's latest message (its first question gets the intro)."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return False
+        if event.get("event") == "active_loop" and event.get("name") == form:
+            return True
+    return False
 
 
 class AskAction(Action, ABC):
@@ -78,7 +66,6 @@ class AskAction(Action, ABC):
 
     form = ""
     slot = ""
-    intro_after = {"request_booking", "handoff_request"}
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -87,10 +74,7 @@ class AskAction(Action, ABC):
         section = content["spec"][self.form.replace("_form", "")]
         ask = section["asks"][self.slot]
         text = fill(ask["text"], {**content["values"], **self.fields(tracker)})
-        if (
-            latest_intent(tracker) in self.intro_after
-            and tracker.latest_action_name != f"action_ask_{self.form}_{self.slot}"
-        ):
+        if just_started(tracker, self.form):
             text = f"{section['intro']} {text}"
         dispatcher.utter_message(
             text=text,
@@ -121,16 +105,208 @@ def ask_actions(form: str, slots: List[str], **overrides: type) -> None:
         )
 
 
+def vocabulary() -> Vocabulary:
+    """The word lists content/booking.yml keeps for reading typed answers."""
+    return Vocabulary.from_content(form_content()["spec"])
+
+
+def message_of(tracker: Tracker) -> Message:
+    latest = tracker.latest_message or {}
+    intent = latest.get("intent") or {}
+    return Message(
+        text=" ".join((latest.get("text") or "").split()),
+        intent=intent.get("name"),
+        confidence=float(intent.get("confidence") or 0.0),
+        entities=tuple(latest.get("entities") or ()),
+    )
+
+
+def is_fresh(tracker: Tracker, form: str) -> bool:
+    """True when the patient's latest message is still to be read by the form: not when the form comes
+    back after an aside (an FAQ answer, a greeting) that already handled it."""
+    if tracker.get_slot("requested_slot") is None:
+        return True  # the form is starting: read what the first message says
+    return not answered_already(tracker, form)
+
+
+def answered_already(tracker: Tracker, form: str) -> bool:
+    """True when another action (an FAQ answer, a greeting) already replied to the latest message."""
+    since_user = []
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            break
+        since_user.append(event)
+    return any(
+        event.get("event") == "action" and event.get("name") not in (form, "action_listen", None)
+        for event in since_user
+    )
+
+
+class Reading:
+    """What one message does to a form: slots it sets, whether it is handed on to the rules (an aside),
+    and whether it answered the question asked."""
+
+    def __init__(self) -> None:
+        self.slots: Dict[str, Any] = {}
+        self.changed: List[str] = []
+        self.answered = False
+        self.aside = False
+
+
 class ClinicFormValidation(FormValidationAction, ABC):
-    """What both forms share: consent ends the questions when refused, names, contacts and yes/no
-    answers are read the same way, and failed answers are counted per slot (after two, the clinic's
-    phone is offered)."""
+    """What both forms share: reading each message once for the answer to the question asked, details
+    given anywhere and corrections; handing questions and small talk to the rules; consent and
+    cancelling in words; counting failed answers per slot (after two, the clinic's phone is offered)."""
 
     topic = "booking"
+    # Intents that, when the message answers nothing, are handled by the rules (data/rules/forms.yml)
+    # before the form asks its question again.
+    handed_on = {
+        "stop", "emergency", "forget_conversation", "greet", "goodbye", "thanks", "bot_identity",
+        "handoff_request", "not_english", "something_else", "unhelpful", "out_of_scope", "nlu_fallback",
+    }  # fmt: skip
+
+    # Intents of messages that answer a form's question, even put as one ("can you do Friday?").
+    answering = {"inform", "affirm", "deny", "request_booking", "change_field", "nlu_fallback"}
 
     @abstractmethod
     def name(self) -> str:
         """Set per form; abstract here so rasa-sdk doesn't register the base."""
+
+    def asks_something(self, message: Message, words: Vocabulary) -> bool:
+        """A question about something else ("what time do you close on Friday?"), not an answer put as one."""
+        return is_question(message, words) and message.intent not in self.answering
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[Dict[str, Any]]:
+        if not is_fresh(tracker, self.form_name()):
+            return []
+        message = message_of(tracker)
+        words = vocabulary()
+        step = tracker.get_slot("requested_slot")
+        if message.intent == "emergency":
+            return []  # the emergency rule answers and ends the form
+        if step is None:
+            reading = self.starting(message, words, tracker)
+            self.answer_asked_along(message, words, tracker, dispatcher)
+        elif choice(message, words, ["cancel"]) == "cancel":
+            return [SlotSet("confirm", False), SlotSet("requested_slot", None)]
+        else:
+            reading = self.read(step, message, words, tracker, dispatcher)
+        if reading.aside:
+            return []  # nothing set: the form steps aside and the rules answer (data/rules/forms.yml)
+        if step and reading.changed and not reading.answered:
+            self.tell_changed(step, dispatcher, tracker, reading)
+        events = [SlotSet(slot, value) for slot, value in reading.slots.items()]
+        tracker.slots.update(reading.slots)  # what the next question depends on (consent, confirm)
+        required = await self.required_slots(self.domain_slots(domain), dispatcher, tracker, domain)
+        if required != self.domain_slots(domain):  # declined or cancelled: no more questions
+            missing = (slot for slot in required if tracker.get_slot(slot) is None)
+            events.append(SlotSet("requested_slot", next(missing, None)))
+        return events
+
+    def answer_asked_along(
+        self, message: Message, words: Vocabulary, tracker: Tracker, dispatcher: CollectingDispatcher
+    ) -> None:
+        """ "I want to book dry needling but does it hurt?": the question gets its answer before the
+        form's first question, when the classifier saw one of our topics in it clearly enough."""
+        if not is_question(message, words) or answered_already(tracker, self.form_name()):
+            return
+        kb = knowledge_base()
+        ranking = (tracker.latest_message or {}).get("intent_ranking") or []
+        asked = next((r for r in ranking if r.get("name") in kb.topics and r.get("name") != "booking"), None)
+        if asked and float(asked.get("confidence") or 0) >= ASKED_ALONG:
+            replies(kb).answer(kb.answer(asked["name"])).send(dispatcher)
+
+    # --- reading ---------------------------------------------------------------------------------
+
+    def starting(self, message: Message, words: Vocabulary, tracker: Tracker) -> Reading:
+        """The first message of the form: details given up front, and a fresh consent."""
+        reading = Reading()
+        for slot in ("consent", "confirm", "failed_slot", "changing"):
+            if tracker.get_slot(slot) is not None:
+                reading.slots[slot] = None  # from a form left for this one ("talk to a person")
+        reading.slots["failures"] = 0
+        self.details(None, message, words, tracker, reading)
+        return reading
+
+    def read(
+        self,
+        step: str,
+        message: Message,
+        words: Vocabulary,
+        tracker: Tracker,
+        dispatcher: CollectingDispatcher,
+    ) -> Reading:
+        reading = Reading()
+        answer = self.answer(step, message, words, tracker)
+        if answer is not None:
+            reading.answered = True
+            reading.slots.update(self.accepted(step, answer) if not isinstance(answer, dict) else answer)
+        self.details(step, message, words, tracker, reading)
+        if reading.answered or reading.slots:
+            return reading
+        if is_question(message, words) or message.intent in self.handed_on:
+            reading.aside = True
+            return reading
+        reading.slots.update(self.reject(step, dispatcher, tracker))
+        return reading
+
+    def answer(self, step: str, message: Message, words: Vocabulary, tracker: Tracker) -> Any:
+        """The answer to the question asked (name, contact, consent; forms add theirs), or None."""
+        if step == "name":
+            if is_question(message, words):
+                return None
+            text = strip_lead(message.text, words)
+            return details.parse_name(text, words.not_names) or details.find_name(text, words.not_names)
+        if step == "contact":
+            found = details.find_contact(message.text)
+            return {**self.accepted("contact", found[0]), "contact_type": found[1]} if found else None
+        if step == "consent":
+            said = choice(message, words, ["yes", "no"])
+            return {"yes": True, "no": False}.get(said or "")
+        return None
+
+    def details(
+        self, step: Optional[str], message: Message, words: Vocabulary, tracker: Tracker, reading: Reading
+    ) -> None:
+        """Name and contact given in any message ("my name is ...", a phone number anywhere)."""
+        if message.clicked:
+            return
+        if step != "contact":
+            found = details.find_contact(message.text)
+            if found:
+                self.update(tracker, reading, "contact", found[0], contact_type=found[1])
+        if step != "name":
+            leads = step is None or tracker.get_slot("name") is None
+            name = details.find_name(message.text, words.not_names, leads=leads, after_for=step is None)
+            if name:
+                self.update(tracker, reading, "name", name)
+
+    def update(self, tracker: Tracker, reading: Reading, slot: str, value: Any, **more: Any) -> None:
+        """A detail found in a message: set it, and note it when it changes one given before."""
+        before = tracker.get_slot(slot)
+        if before == value:
+            return
+        reading.slots.update({slot: value, **more})
+        if before not in (None, ""):
+            reading.changed.append(slot)
+
+    def tell_changed(
+        self, step: str, dispatcher: CollectingDispatcher, tracker: Tracker, reading: Reading
+    ) -> None:
+        """A correction mid-form: say so, with what the request holds now (the question follows)."""
+        so_far = self.so_far({**tracker.slots, **reading.slots})
+        if step == "confirm" or not so_far:
+            send_form_text(dispatcher, "updated", self.topic)
+        else:
+            send_form_text(dispatcher, "updated_so_far", self.topic, summary=so_far)
+
+    def so_far(self, slots: Dict[str, Any]) -> str:
+        return ""
+
+    # --- checking --------------------------------------------------------------------------------
 
     def reject(self, slot: str, dispatcher: CollectingDispatcher, tracker: Tracker) -> Dict[str, Any]:
         failures = (
@@ -144,9 +320,6 @@ class ClinicFormValidation(FormValidationAction, ABC):
             dispatcher.utter_message(text=text, json_message={"topic": self.topic, "asks": slot})
         return {slot: None, "failed_slot": slot, "failures": failures}
 
-    def requested(self, tracker: Tracker, slot: str) -> bool:
-        return tracker.get_slot("requested_slot") == slot and not is_question_aside(tracker)
-
     def accepted(self, slot: str, value: Any) -> Dict[str, Any]:
         return {slot: value, "failed_slot": None, "failures": 0}
 
@@ -155,29 +328,6 @@ class ClinicFormValidation(FormValidationAction, ABC):
     ) -> List[str]:
         if tracker.get_slot("consent") is False:
             return ["consent"]  # answered "no": nothing more to ask; the submit action explains
+        if tracker.get_slot("confirm") is False:
+            return ["confirm"]  # cancelled: nothing more to ask; the submit action says so
         return domain_slots
-
-    def yes_no(self, tracker: Tracker, slot: str) -> Dict[str, Any]:
-        """A yes/no answer as True/False; anything else is kept as text for validation to refuse."""
-        if not self.requested(tracker, slot):
-            return {}
-        answer = {"affirm": True, "deny": False}.get(latest_intent(tracker) or "")
-        return {slot: answer if answer is not None else latest_text(tracker)}
-
-    async def extract_consent(self, dispatcher, tracker, domain) -> Dict[str, Any]:
-        return self.yes_no(tracker, "consent")
-
-    def validate_name(self, value: Any, dispatcher, tracker, domain) -> Dict[str, Any]:
-        name = details.parse_name(str(value))
-        return self.accepted("name", name) if name else self.reject("name", dispatcher, tracker)
-
-    def validate_contact(self, value: Any, dispatcher, tracker, domain) -> Dict[str, Any]:
-        found = details.parse_contact(str(value))
-        if not found:
-            return self.reject("contact", dispatcher, tracker)
-        return {**self.accepted("contact", found[0]), "contact_type": found[1]}
-
-    def validate_consent(self, value: Any, dispatcher, tracker, domain) -> Dict[str, Any]:
-        if isinstance(value, bool):
-            return self.accepted("consent", value)
-        return self.reject("consent", dispatcher, tracker)

@@ -6,8 +6,9 @@ from typing import Any, Dict, List, Optional
 
 from rasa_sdk import Tracker
 
-from actions.forms import AskAction, ClinicFormValidation, ask_actions, latest_text
+from actions.forms import AskAction, ClinicFormValidation, Reading, ask_actions
 from actions.submit import SubmitAction
+from actions.typed_answers import Message, Vocabulary, choice, is_filler
 
 FORM = "handoff_form"
 SLOTS = ["question", "name", "contact", "consent"]
@@ -21,6 +22,12 @@ NOT_QUESTIONS = {
     "stop",
     "something_else",
     "unhelpful",
+    "inform",
+    "request_booking",
+    "change_field",
+    "forget_conversation",
+    "emergency",
+    "bot_identity",
 }
 
 
@@ -32,10 +39,7 @@ def earlier_question(tracker: Tracker) -> Optional[str]:
         if e.get("event") == "user"
         and e.get("text")
         and not e["text"].startswith("/")
-        and (
-            e.get("parse_data", {}).get("intent", {}).get("name")
-            not in ("handoff_request", "greet", "affirm")
-        )
+        and e.get("parse_data", {}).get("intent", {}).get("name") not in NOT_QUESTIONS
     ]
     return asked[-1] if asked else None
 
@@ -52,29 +56,33 @@ ask_actions(FORM, SLOTS, question=AskQuestion)
 
 
 class ValidateHandoffForm(ClinicFormValidation):
-    """Name, contact, the question and consent, checked like the booking form's."""
+    """The question, name, contact and consent, read like the booking form's."""
 
     topic = "handoff"
+    handed_on = ClinicFormValidation.handed_on - {"handoff_request"}  # already on its way to a person
 
     def name(self) -> str:
         return "validate_handoff_form"
 
-    async def extract_question(self, dispatcher, tracker, domain) -> Dict[str, Any]:
-        return {"question": latest_text(tracker)} if tracker.get_slot("requested_slot") == "question" else {}
+    def answer(self, step: str, message: Message, words: Vocabulary, tracker: Tracker) -> Any:
+        if step != "question":
+            return super().answer(step, message, words, tracker)
+        earlier = earlier_question(tracker)
+        if message.text == earlier or (earlier and choice(message, words, ["yes"])):
+            return earlier  # the question offered as a button, clicked or agreed to
+        if is_filler(message, words) or message.intent in ("greet", "thanks", "handoff_request"):
+            return None
+        text = message.text.strip()
+        return text if 0 < len(text) <= 2000 else None
 
-    async def extract_name(self, dispatcher, tracker, domain) -> Dict[str, Any]:
-        return {"name": latest_text(tracker)} if self.requested(tracker, "name") else {}
-
-    async def extract_contact(self, dispatcher, tracker, domain) -> Dict[str, Any]:
-        return {"contact": latest_text(tracker)} if self.requested(tracker, "contact") else {}
-
-    def validate_question(self, value: Any, dispatcher, tracker, domain) -> Dict[str, Any]:
-        text = str(value).strip()
-        return (
-            self.accepted("question", text)
-            if 0 < len(text) <= 2000
-            else self.reject("question", dispatcher, tracker)
-        )
+    def read(
+        self, step: str, message: Message, words: Vocabulary, tracker: Tracker, dispatcher: Any
+    ) -> Reading:
+        if step == "question" and message.intent == "handoff_request" and not message.clicked:
+            reading = Reading()  # "can I talk to a person" again: the question is asked again
+            reading.slots["question"] = None
+            return reading
+        return super().read(step, message, words, tracker, dispatcher)
 
 
 class ActionSubmitQuestion(SubmitAction):

@@ -35,6 +35,7 @@ FORM_SLOTS = [
     "question",
     "consent",
     "confirm",
+    "changing",
     "failed_slot",
     "failures",
     "requested_slot",
@@ -53,16 +54,35 @@ def dropped() -> List[Dict[str, Any]]:
 
 
 def transcript(tracker: Tracker) -> List[Dict[str, str]]:
-    """The last turns of the conversation, for staff to read with the request."""
-    turns = [
-        {
-            "who": "patient" if event["event"] == "user" else "assistant",
-            "text": (event.get("text") or "")[:2000],
-        }
-        for event in tracker.events
-        if event.get("event") in ("user", "bot") and event.get("text")
-    ]
+    """The last turns of the conversation, for staff to read with the request: what the patient saw, so
+    a clicked button is its title, not its payload."""
+    turns = []
+    offered: Dict[str, str] = {}  # the buttons of the assistant's last message: payload -> title
+    for event in tracker.events:
+        if event.get("event") == "bot":
+            buttons = (event.get("data") or {}).get("buttons") or []
+            offered = {b["payload"]: b["title"] for b in buttons if b.get("payload") and b.get("title")}
+        if event.get("event") not in ("user", "bot") or not event.get("text"):
+            continue
+        text = event["text"]
+        if event["event"] == "user" and text.startswith("/"):
+            text = offered.get(text) or button_titles().get(text) or text
+        turns.append({"who": "patient" if event["event"] == "user" else "assistant", "text": text[:2000]})
     return turns[-TRANSCRIPT_TURNS:]
+
+
+def button_titles() -> Dict[str, str]:
+    """Every form button's payload and title in content/booking.yml, for a click whose message is gone."""
+    spec = form_content()["spec"]
+    titles = {
+        button["payload"]: button["title"]
+        for section in ("booking", "handoff")
+        for ask in spec[section]["asks"].values()
+        for button in ask.get("buttons", [])
+    }
+    for slot, title in spec["field_buttons"].items():
+        titles[f'/change_field{{"field":"{slot}"}}'] = title
+    return titles
 
 
 def plain(value: Any) -> Any:
@@ -104,6 +124,9 @@ class SubmitAction(Action, ABC):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[Dict[str, Any]]:
         topic = "booking" if self.kind == "booking" else "handoff"
+        if tracker.get_slot("confirm") is False:  # cancelled in words, or "no" to sending it
+            send_form_text(dispatcher, "stopped", topic)
+            return dropped()
         if tracker.get_slot("consent") is not True:
             send_form_text(dispatcher, "no_consent", topic)
             return dropped()

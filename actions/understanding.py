@@ -43,6 +43,12 @@ def _ranking(parse: Dict[str, Any]) -> List[Dict[str, Any]]:
     return [r for r in ranking if r.get("name") != FALLBACK_INTENT]
 
 
+def top_intent(parse: Dict[str, Any]) -> Optional[str]:
+    """The classifier's first choice, even when the fallback classifier found it too unsure."""
+    ranking = _ranking(parse)
+    return ranking[0]["name"] if ranking else None
+
+
 def _entity_values(parse: Dict[str, Any], entity: str) -> List[str]:
     return [e["value"] for e in parse.get("entities", []) if e.get("entity") == entity]
 

@@ -46,15 +46,20 @@ def form_span_start(rows: List[Any]) -> Optional[int]:
     """The id of the row where the latest form's span begins: the patient's message that opened it.
 
     `rows` are (id, type_name, data) of the current session, oldest first. A form answering an aside
-    mid-way re-announces itself (another active_loop event): its span begins where it first opened.
+    mid-way re-announces itself (another active_loop event): its span begins where it first opened. A
+    form that another opened on the same message ("talk to a person" mid-booking: the booking's name
+    and contact go on into the question) continues its span.
     """
-    opened, in_form = None, False
+    opened, in_form, left_on_this_message = None, False, False
     for index, (_, type_name, data) in enumerate(rows):
+        if type_name == UserUttered.type_name:
+            left_on_this_message = False
         if type_name != ActiveLoop.type_name:
             continue
         name = json.loads(data).get("name")
-        if name in FORMS and not in_form:
+        if name in FORMS and not in_form and not left_on_this_message:
             opened = index
+        left_on_this_message = in_form and name not in FORMS
         in_form = name in FORMS
     if opened is None:
         return None

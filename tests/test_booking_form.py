@@ -74,7 +74,9 @@ def test_a_question_asked_mid_form_is_not_taken_as_the_answer():
 
 def test_a_preferred_time_is_kept_as_written_with_what_we_read():
     slots, _ = validate(tracker("next tuesday afternoon", requested="preferred_time"))
-    assert slots["preferred_time"] == "next tuesday afternoon (Tuesday, afternoon)"
+    kept, read = slots["preferred_time"].split(" (")
+    assert kept == "next tuesday afternoon"
+    assert read.startswith("Tuesday ") and read.endswith(", afternoon)")  # dated: "Tuesday 1 December"
 
 
 @pytest.mark.parametrize(
@@ -91,8 +93,9 @@ def test_skipping_the_reason_keeps_nothing():
 
 
 def test_no_consent_ends_the_questions():
-    slots, _ = validate(tracker("no", requested="consent", intent="deny"))
+    slots, _ = validate(tracker("no, I don't want you to keep my details", requested="consent"))
     assert slots["consent"] is False
+    assert slots["requested_slot"] is None  # the summary is not asked
     required = asyncio.run(
         ValidateBookingForm().required_slots(
             ["therapy", "confirm"], CollectingDispatcher(), tracker("x", consent=False), DOMAIN
@@ -115,8 +118,11 @@ def test_changing_a_field_clears_it_so_the_form_asks_again():
 
 def test_change_something_without_saying_what_offers_the_fields():
     slots, messages = validate(tracker("change something", requested="confirm", intent="change_field"))
-    assert slots["confirm"] is None
-    assert "Phone or email" in [b["title"] for b in messages[0]["buttons"]]
+    assert slots["confirm"] is None and slots["changing"] is True
+    dispatcher = CollectingDispatcher()
+    ask = ASK_ACTIONS["action_ask_booking_form_confirm"]
+    asyncio.run(ask().run(dispatcher, tracker("change something", changing=True), DOMAIN))
+    assert "Phone or email" in [b["title"] for b in dispatcher.messages[0]["buttons"]]
 
 
 def test_every_prompt_says_which_slot_it_asks():
@@ -162,3 +168,93 @@ def test_a_long_preferred_time_still_fits_the_request():
     said = ("tuesday at 3pm " + "or really any afternoon that suits the physio, " * 5)[:199]
     slots, _ = validate(tracker(said, requested="preferred_time"))
     assert slots["preferred_time"].startswith("tuesday at 3pm") and len(slots["preferred_time"]) <= 200
+
+
+def test_staff_read_the_title_of_a_clicked_button_not_its_payload():
+    from actions.submit import transcript
+
+    events = [
+        {"event": "user", "text": "I'd like to book"},
+        {
+            "event": "bot",
+            "text": "Which treatment would you like to book?",
+            "data": {"buttons": [{"title": "Acupuncture", "payload": '/inform{"therapy":"acupuncture"}'}]},
+        },
+        {"event": "user", "text": '/inform{"therapy":"acupuncture"}'},
+        {"event": "bot", "text": "What name should the booking be under?", "data": {}},
+        {"event": "user", "text": "/stop"},  # no button offered it: content/booking.yml's titles are used
+        {"event": "user", "text": '/change_field{"field":"contact"}'},
+    ]
+    said = [
+        turn["text"] for turn in transcript(Tracker("p", {}, {}, events, False, None, {}, "action_listen"))
+    ]
+    assert said == [
+        "I'd like to book",
+        "Which treatment would you like to book?",
+        "Acupuncture",
+        "What name should the booking be under?",
+        "Cancel",
+        "Phone or email",
+    ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["ok", "yes", "no", "hi", "thanks", "idk", "not sure", "actually, can you tell me if it hurts first?"],
+)
+def test_fillers_and_questions_are_never_names(text):
+    slots, _ = validate(tracker(text, requested="name"))
+    assert not slots.get("name")
+
+
+@pytest.mark.parametrize(
+    "text, name",
+    [("Actually, it's Ana", "Ana"), ("Ana Ruiz please", "Ana Ruiz"), ("hi, I'm Sam Lee", "Sam Lee")],
+)
+def test_a_name_is_read_without_what_comes_around_it(text, name):
+    slots, _ = validate(tracker(text, requested="name"))
+    assert slots["name"] == name
+
+
+def test_a_name_with_a_phone_number_keeps_both():
+    slots, messages = validate(tracker("it's Dev Sharma, 604-555-0155", requested="name"))
+    assert (slots["name"], slots["contact"], slots["contact_type"]) == ("Dev Sharma", "+16045550155", "phone")
+    assert messages == []
+
+
+def test_a_question_mid_form_steps_aside_without_counting_a_miss():
+    slots, messages = validate(tracker("actually, can you tell me if it hurts first?", requested="therapy"))
+    assert slots == {} and messages == []  # nothing set: the rules answer it, then the form asks again
+
+
+def test_a_correction_at_another_step_is_said_back_with_the_request_so_far():
+    slots, messages = validate(
+        tracker(
+            "actually my number is 604-555-0177",
+            requested="preferred_time",
+            therapy="ims",
+            name="Jordan Lee",
+            contact="+16045550142",
+        )
+    )
+    assert slots["contact"] == "+16045550177" and "preferred_time" not in slots
+    assert "So far: IMS; for Jordan Lee; contact +16045550177" in messages[0]["text"]
+
+
+@pytest.mark.parametrize(
+    "step", ["therapy", "name", "contact", "preferred_time", "reason", "consent", "confirm"]
+)
+def test_cancel_in_words_ends_the_form_at_every_step(step):
+    slots, _ = validate(tracker("never mind", requested=step, intent="stop"))
+    assert slots["confirm"] is False and slots["requested_slot"] is None
+
+
+def test_details_up_front_fill_every_slot_they_name():
+    slots, _ = validate(
+        tracker(
+            "Can I book acupuncture for next Monday morning? My name is Ana Ruiz and my number is 778-555-0199",
+            intent="request_booking",
+        )
+    )
+    assert (slots["therapy"], slots["name"], slots["contact"]) == ("acupuncture", "Ana Ruiz", "+17785550199")
+    assert slots["preferred_time"].startswith("next Monday morning (Monday ")

@@ -1,8 +1,12 @@
 """Reading a patient's answers: phone numbers, emails, names and preferred times."""
 
+from datetime import datetime
+
 import pytest
 
 from actions.patient_details import find_contact, find_name, normalise_time, parse_contact, parse_name
+
+FRIDAY_27_NOVEMBER = datetime(2026, 11, 27, 9, 0)
 
 
 @pytest.mark.parametrize(
@@ -56,11 +60,13 @@ def test_things_that_are_not_names_are_refused(text):
 @pytest.mark.parametrize(
     "text, read",
     [
-        ("next tuesday afternoon", "Tuesday, afternoon"),
+        ("next tuesday afternoon", "Tuesday 1 December, afternoon"),  # dated by dateparser
+        ("asap, after 5", "as soon as possible, after 5 pm"),
+        ("Friday at 10am", "Friday 4 December, at 10 am"),
         ("mon or wed evenings", "Monday or Wednesday, evening"),
         ("any time after 4pm", "any time, after 4 pm"),
         ("whenever suits", None),
     ],
 )
 def test_preferred_times_are_read_where_possible(text, read):
-    assert normalise_time(text) == read
+    assert normalise_time(text, now=FRIDAY_27_NOVEMBER) == read

@@ -97,3 +97,21 @@ def test_an_unsure_answer_is_never_given_outright():
     decision = decide(parse(("needle_type", 0.25), ("out_of_scope", 0.05)), FAQ_TOPICS, OFFERED)
     assert decision.kind == "clarify"
     assert decision.candidates == ["needle_type"]
+
+
+def test_mid_form_a_question_put_out_of_scope_but_near_one_of_our_topics_is_that_topic():
+    from actions.faq import in_a_form
+
+    asked = parse(
+        ("out_of_scope", 0.38), ("needle_pain", 0.23), ("bot_identity", 0.05), ("ims_what_is", 0.05)
+    )
+    assert decide(asked, FAQ_TOPICS, OFFERED).kind == "out_of_scope"  # outside a form: honest "I can't"
+    decision = decide(in_a_form(asked), FAQ_TOPICS, OFFERED)
+    assert (decision.kind, decision.topic) == ("answer", "needle_pain")
+
+
+def test_mid_form_a_question_far_from_our_topics_stays_out_of_scope():
+    from actions.faq import in_a_form
+
+    asked = parse(("out_of_scope", 0.90), ("needle_pain", 0.04), ("greet", 0.03))
+    assert decide(in_a_form(asked), FAQ_TOPICS, OFFERED).kind != "answer"
