@@ -126,4 +126,4 @@ def in_a_form(parse: Dict[str, Any]) -> Dict[str, Any]:
     return {**parse, "intent": ranking[0], "intent_ranking": ranking}
 
 
-OUR_TOPIC_IN_A_FORM = 0.2
+OUR_TOPIC_IN_A_FORM = 0.1
