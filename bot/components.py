@@ -194,8 +194,9 @@ class RedFlagGuard(_Stateless):
 
     - a red flag happening now is an emergency whatever the classifier says (a same-day sign, such as a
       needle site red and spreading, goes the same way with the role `urgent`: the action picks the tier);
-    - the classifier's `emergency` stands on its own only when the message holds a serious symptom or
-      crisis word happening now (symptom_words.txt) and no red flag it negated or set aside; otherwise
+    - the classifier's `emergency` stands on its own only when the message holds a symptom or crisis
+      word happening now (symptom_words.txt, mild_symptom_words.txt) and no red flag it negated or set
+      aside; otherwise
       the next intent answers. So "no chest pain", questions about risk, history and ordinary off-topic
       text never get 911 on a guess;
     - a red flag that is not happening now is passed on as a `red_flag_context` entity, so the answer
@@ -221,10 +222,8 @@ class RedFlagGuard(_Stateless):
 
     @staticmethod
     def _symptoms_now(doc: Any) -> bool:
-        """A serious symptom or crisis word, or two different ordinary ones ("pain" and "jaw")."""
-        words = doc.spans[SYMPTOMS]
-        mild = {span.lemma_.lower() for span in words if span.label_ == "mild"}
-        return any(span.label_ == "serious" for span in words) or len(mild) >= 2
+        """A symptom or crisis word happening now, serious ("unresponsive") or ordinary ("pain")."""
+        return bool(doc.spans[SYMPTOMS])
 
     @staticmethod
     def _top_intent(message: Message) -> Optional[str]:
