@@ -7,7 +7,8 @@ to fix it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Dict, List, Optional
@@ -66,6 +67,8 @@ class Therapies:
     therapies: Dict[str, Therapy]
     # Clinic terms (bot/patterns/clinic_terms.jsonl) that a booking reads as one of the therapies.
     from_terms: Dict[str, str]
+    # Words that rule out the therapy named right after them ("not IMS, acupuncture").
+    ruled_out_by: List[str] = field(default_factory=list)
 
     def labels(self) -> Dict[str, str]:
         return {therapy.id: therapy.label for therapy in self.therapies.values()}
@@ -75,16 +78,24 @@ class Therapies:
         return therapy.in_summary if therapy else str(therapy_id)
 
     def read(self, text: str, term: Optional[str] = None) -> Optional[str]:
-        """The therapy a patient's words or a recognised clinic term name; None if neither does."""
-        if term in self.therapies:
-            return term
-        if term in self.from_terms:
-            return self.from_terms[term]
+        """The therapy a patient's words or a recognised clinic term name; None if neither does.
+        A therapy the patient ruled out ("not IMS, acupuncture") is never the answer."""
         lowered = text.lower()
+        ruled_out = {therapy.id for therapy in self.therapies.values() if self._ruled_out(therapy, lowered)}
+        named = term if term in self.therapies else self.from_terms.get(term or "")
+        if named and named not in ruled_out:
+            return named
         for therapy in self.therapies.values():  # in the file's order: "not sure" before "acupuncture"
-            if any(word in lowered for word in therapy.words):
+            if therapy.id not in ruled_out and any(word in lowered for word in therapy.words):
                 return therapy.id
         return None
+
+    def _ruled_out(self, therapy: Therapy, lowered: str) -> bool:
+        return any(
+            re.search(rf"\b{re.escape(negation)}\s+{re.escape(word)}\b", lowered)
+            for negation in self.ruled_out_by
+            for word in therapy.words
+        )
 
 
 def therapies(files: ClinicFiles) -> Therapies:
@@ -105,4 +116,5 @@ def _therapies(path: Path, mtime_ns: int) -> Therapies:
         raise ContentError(
             f"{path}: every therapy needs a label, in_summary and words ({error} is missing)"
         ) from None
-    return Therapies(table, dict(spec.get("from_terms") or {}))
+    ruled_out_by = [str(word).lower() for word in spec.get("ruled_out_by") or []]
+    return Therapies(table, dict(spec.get("from_terms") or {}), ruled_out_by)

@@ -142,3 +142,18 @@ def test_every_word_list_is_text_not_a_yaml_boolean():
         "lead_words",
     ):
         assert all(isinstance(w, str) and re.fullmatch(r"[\w' ./?-]+", w) for w in SPEC[key]), key
+
+
+@pytest.mark.parametrize(
+    "typed, spacy_term, meant",
+    [
+        ("not IMS, acupuncture", "ims", "acupuncture"),
+        ("acupuncture instead of ims please", "acupuncture", "acupuncture"),
+        ("no ims, the acupuncture", "ims", "acupuncture"),
+        ("not acupuncture", "acupuncture", None),
+        ("I'm not sure", None, "not_sure"),
+    ],
+)
+def test_a_therapy_the_patient_rules_out_is_never_the_one_booked(typed, spacy_term, meant):
+    files = ClinicFiles(clinic_config=PROJECT / "clinic.yml", content_dir=PROJECT / "content")
+    assert therapies(files).read(typed, spacy_term) == meant
