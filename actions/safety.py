@@ -54,4 +54,4 @@ def red_flags(tracker: Tracker) -> List[str]:
 def tier(parse: Dict[str, Any]) -> str:
     """`urgent` when every flag found is a same-day sign; otherwise (or with no flag at all) `emergency`."""
     roles = {e.get("role") for e in flag_entities(parse)}
-    return "urgent" if roles == {URGENT} else "emergency"
+    return URGENT if roles == {URGENT} else "emergency"

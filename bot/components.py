@@ -196,9 +196,8 @@ class RedFlagGuard(_Stateless):
       needle site red and spreading, goes the same way with the role `urgent`: the action picks the tier);
     - the classifier's `emergency` stands on its own only when the message holds a symptom or crisis
       word happening now (symptom_words.txt, mild_symptom_words.txt) and no red flag it negated or set
-      aside; otherwise
-      the next intent answers. So "no chest pain", questions about risk, history and ordinary off-topic
-      text never get 911 on a guess;
+      aside; otherwise the next intent answers. So "no chest pain", questions about risk, history and
+      ordinary off-topic text never get 911 on a guess;
     - a red flag that is not happening now is passed on as a `red_flag_context` entity, so the answer
       can add "if this is happening now, call 911".
     """
@@ -213,17 +212,12 @@ class RedFlagGuard(_Stateless):
             if flags:
                 self._declare_emergency(message, emergencies or flags)
             elif self._top_intent(message) == EMERGENCY and (
-                doc.spans[NEGATED] or doc.spans[NOT_NOW] or not self._symptoms_now(doc)
+                doc.spans[NEGATED] or doc.spans[NOT_NOW] or not doc.spans[SYMPTOMS]
             ):
                 self._drop_emergency(message)
             if doc.spans[NOT_NOW] and not flags:
                 self._add_entities(message, NOT_NOW_ENTITY, doc.spans[NOT_NOW])
         return messages
-
-    @staticmethod
-    def _symptoms_now(doc: Any) -> bool:
-        """A symptom or crisis word happening now, serious ("unresponsive") or ordinary ("pain")."""
-        return bool(doc.spans[SYMPTOMS])
 
     @staticmethod
     def _top_intent(message: Message) -> Optional[str]:

@@ -244,9 +244,10 @@ class RedFlagDetector:
         doc.spans[FOUND] = found
         doc.spans[NEGATED] = negated
         doc.spans[NOT_NOW] = not_now
+        labelled = ((token, self.symptom(token)) for token in doc)
         doc.spans[SYMPTOMS] = [
             span
-            for span in (Span(doc, t.i, t.i + 1, label=self.symptom(t)) for t in doc if self.symptom(t))
+            for span in (Span(doc, token.i, token.i + 1, label=label) for token, label in labelled if label)
             if not is_negated(doc, span.start) and not context(doc, span, cues)
         ]
         return doc
