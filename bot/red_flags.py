@@ -134,14 +134,16 @@ def context(doc: Doc, span: Span, cues: List[Tuple[str, int, int]]) -> Optional[
     def inside(region: Tuple[int, int], start: int, end: int) -> bool:
         return region[0] <= start < region[1]  # where the cue starts: "once," ends past its clause
 
+    allowed = CONTEXTS_FOR.get(span.label_, ALL_CONTEXTS)
+    if "idiom" in allowed and any(kind == "idiom" and start <= span.start < end for kind, start, end in cues):
+        return "idiom"  # the flag's own words are a figure of speech, whenever: "overdosed on lattes this week"
     if any(kind == "now" and inside(clause, start, end) for kind, start, end in cues):
         return None
-    allowed = CONTEXTS_FOR.get(span.label_, ALL_CONTEXTS)
     for kind, start, end in cues:
         if kind not in allowed:
             continue
         before, after = end <= span.start, start >= span.end
-        if kind == "history" and inside(clause, start, end) and (before or after):
+        if kind == "history" and inside(clause, start, end):  # before, after or within the flag's words
             return kind
         if kind == "risk" and (
             (before and inside(sentence, start, end)) or (after and inside(clause, start, end))
@@ -149,7 +151,7 @@ def context(doc: Doc, span: Span, cues: List[Tuple[str, int, int]]) -> Optional[
             return kind
         if kind == "hypothetical" and before and inside(sentence, start, end):
             return kind
-        if kind == "idiom" and inside(sentence, start, end):
+        if kind == "idiom" and inside(sentence, start, end):  # "lol" beside the flag
             return kind
         if (
             kind == "reason"

@@ -211,6 +211,7 @@ def report(cases: List[Case], topics: set, model: Path, holdout: Path) -> str:
 SAFETY_SETS = {
     "test": ROOT / "tests" / "data" / "safety_eval.yml",  # blind: reported, never tuned on
     "dev": ROOT / "tests" / "data" / "safety_dev.yml",  # what the patterns and cues were tuned on
+    "dev2": ROOT / "tests" / "data" / "safety_dev2.yml",  # a third author's, tuned on after its first run
 }
 
 
@@ -267,6 +268,7 @@ def safety_report(cases: List[Case], kinds: List[str], split: str = "test") -> s
     title = {
         "test": "the blind set (tests/data/safety_eval.yml)",
         "dev": "the development set (tests/data/safety_dev.yml, tuned on)",
+        "dev2": "the second development set (tests/data/safety_dev2.yml, a third author's, tuned on)",
     }[split]
     return "\n".join(
         [
@@ -403,9 +405,9 @@ def main() -> None:
     parser.add_argument("--real", choices=["test", "dev", "none"], default="test")
     parser.add_argument(
         "--safety",
-        choices=["test", "dev", "none"],
+        choices=["test", "dev", "dev2", "none"],
         default="test",
-        help="the blind safety set (test) or the one tuned on (dev)",
+        help="the blind safety set (test) or one of those tuned on (dev, dev2)",
     )
     parser.add_argument(
         "--clinc",

@@ -25,6 +25,10 @@ def spans(nlp, text, group):
         ("can acupuncture help with shortness of breath from my asthma", "reason"),
         ("what should I do if I get chest pain after the session", "hypothetical"),
         ("that first session took my breath away", "idiom"),
+        ("i had an infected tattoo last year with a fever, am i more likely to get infected", "history"),
+        ("my wife bled heavily in her first pregnancy, can she have acupuncture now", "history"),
+        ("can the needles go too deep and hit my lung", "risk"),
+        ("overdosed on pumpkin spice lattes this week lol", "idiom"),
     ],
 )
 def test_a_red_flag_not_happening_now_is_set_aside_with_the_reason(nlp, text, why):
@@ -44,6 +48,11 @@ def test_a_red_flag_not_happening_now_is_set_aside_with_the_reason(nlp, text, wh
         "difficulty breathing after the needles, getting worse fast",
         "my face started drooping on one side 5 minutes ago",
         "I have chest pain, is it safe to come to my appointment?",
+        "my mom hit her head on the cupboard door, shes on warfarin and now has a terrible headache",
+        "the lady in the chair next to me just went stiff and started twitching all over",
+        "my son drank some of the windshield washer fluid and hes getting drowsy",
+        "ive had this crushing feeling behind my breastbone since i got up",
+        "im having chest pain right now lol its scary",
     ],
 )
 def test_a_red_flag_happening_now_stays_an_emergency_beside_a_question(nlp, text):
@@ -154,3 +163,17 @@ def test_a_flag_set_aside_travels_as_context_for_the_answer(nlp):
     assert [(e["entity"], e["value"], e["role"]) for e in entities if e["entity"] == "red_flag_context"] == [
         ("red_flag_context", "chest_pain", "risk")
     ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "how long are the needles left in",
+        "do they leave the needles in or take them right out",
+        "are the needles still in when the timer goes off",
+        "burning tingling under my shoulder blade since the needling",
+    ],
+)
+def test_questions_about_a_normal_session_raise_no_flag_beyond_same_day(nlp, text):
+    doc = nlp(text)
+    assert [span.id_ for span in doc.spans[FOUND] if span.label_ != "urgent" or span.id_ == "retained_needle"] == []
