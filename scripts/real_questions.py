@@ -32,12 +32,14 @@ GATHERED = [
     "gathered_patients_words.tsv",  # second round: patients' own words and real off-topic messages
     "gathered_offtopic_and_acu.tsv",
     "gathered_round3.tsv",  # third round: IMS, insurance and visit questions the first two missed
+    "gathered_round4.tsv",  # fourth round: the weakest topics, Title Case headings, named plans, TCM words
 ]
 # Each labelling round: the questions (n, question) and the two independent passes (n, topic, also_ok, ...).
 BATCHES = [
     ("to_label.tsv", "labels_pass1.tsv", "labels_pass2.tsv"),
     ("to_label_batch2.tsv", "labels_batch2_pass1.tsv", "labels_batch2_pass2.tsv"),
     ("to_label_batch3.tsv", "labels_batch3_pass1.tsv", "labels_batch3_pass2.tsv"),
+    ("to_label_batch4.tsv", "labels_batch4_pass1.tsv", "labels_batch4_pass2.tsv"),
 ]
 SPLITS = ["train"] * 6 + ["dev"] * 2 + ["test"] * 2  # by the domain's hash, mod 10
 

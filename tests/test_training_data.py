@@ -79,3 +79,18 @@ def test_the_held_out_set_is_big_enough_to_mean_something():
     assert all(len(held_out[topic]) >= 10 for topic in FAQ_TOPICS)
     assert len(held_out["out_of_scope"]) >= 60
     assert len(held_out["emergency"]) >= 20
+
+
+def test_other_assistants_requests_teach_only_out_of_scope_and_say_where_they_come_from():
+    path = PROJECT / "data" / "nlu" / "clinc_negatives.yml"
+    assert set(examples(path)) == {"out_of_scope"}
+    assert "CLINC150" in path.read_text(encoding="utf-8") and "CC BY 3.0" in path.read_text(encoding="utf-8")
+
+
+def test_no_example_is_taught_as_two_intents():
+    seen: dict = {}
+    for path in sorted((PROJECT / "data" / "nlu").glob("*.yml")):
+        for intent, texts in examples(path).items():
+            for text in texts:
+                seen.setdefault(" ".join(text.lower().split()), set()).add(intent)
+    assert {text: intents for text, intents in seen.items() if len(intents) > 1} == {}
