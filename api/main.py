@@ -9,7 +9,18 @@ from api.cors import WidgetCors
 from api.errors import HANDLERS
 from api.limits import BodySizeLimit
 from api.log_privacy import keep_queries_out_of_access_log
-from api.routes import docs, handoffs, health, pages, staff_admin, staff_feedback, staff_pages, widget
+from api.routes import (
+    docs,
+    handoffs,
+    health,
+    model_server,
+    pages,
+    staff_admin,
+    staff_feedback,
+    staff_pages,
+    staff_review,
+    widget,
+)
 from api.security import SecurityHeaders
 
 # FastAPI's own /docs and /redoc are replaced by ours (api/routes/docs.py), off unless CLINIC_API_DOCS=true.
@@ -22,6 +33,8 @@ app.include_router(widget.router)
 app.include_router(staff_pages.router)
 app.include_router(staff_feedback.router)
 app.include_router(staff_admin.router)
+app.include_router(staff_review.router)
+app.include_router(model_server.router)
 # The chat widget (widget.js, widget.css) and, copied there by `make`, socket.io's browser client.
 app.mount("/static", StaticFiles(directory=Path(__file__).resolve().parent / "static"), name="static")
 for exception, handler in HANDLERS.items():
