@@ -41,6 +41,7 @@ class Scores:
     questions: int  # questions about our topics
     off_topic: int
     emergencies: int
+    asked: str = ""  # a fingerprint of the questions themselves: scores are compared only on the same
 
     @classmethod
     def from_json(cls, text: Optional[str]) -> Optional[Scores]:
@@ -54,7 +55,8 @@ def gate(baseline: Scores, candidate: Scores) -> Tuple[bool, List[str]]:
     """Promote only a model that is not worse on right answers, wrong answers and emergency recall.
 
     Counts on the same questions, no tolerance: one more wrong answer or one emergency missed refuses it."""
-    if (baseline.questions, baseline.off_topic, baseline.emergencies) != (
+    if (baseline.asked, baseline.questions, baseline.off_topic, baseline.emergencies) != (
+        candidate.asked,
         candidate.questions,
         candidate.off_topic,
         candidate.emergencies,

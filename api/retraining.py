@@ -3,6 +3,7 @@ its progress in the run's row, its output in the run's folder."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import threading
@@ -16,6 +17,8 @@ from clinic.files import PRIVATE_UMASK
 from clinic.settings import PROJECT
 
 BIN = Path(sys.executable).parent
+# The API's secrets stay with the API: a training needs none of them.
+SECRETS = ("CLINIC_BOT_TOKEN", "CLINIC_MODEL_TOKEN", "CLINIC_SMTP_PASSWORD")
 
 
 def retrain(db: Database, settings: Settings, *, by: str) -> int:
@@ -41,6 +44,7 @@ def retrain(db: Database, settings: Settings, *, by: str) -> int:
                 str(settings.teach_config),
             ],
             cwd=PROJECT,
+            env={key: value for key, value in os.environ.items() if key not in SECRETS},
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,

@@ -48,13 +48,19 @@ def gate_questions() -> List[Question]:
     return read_holdout(HOLDOUT) + read_real("dev") + emergencies
 
 
-def score(model: Path) -> Scores:
+def fingerprint(questions: List[Question]) -> str:
+    """Which questions were asked: two models' scores compare only on the same."""
+    asked = sorted(f"{text}\t{expected}\t{','.join(sorted(ok))}" for text, expected, ok in questions)
+    return hashlib.sha256("\n".join(asked).encode()).hexdigest()[:16]
+
+
+def score(model: Path, questions: List[Question]) -> Scores:
     """The model's counts on the gate's questions, through the same path as a patient's message."""
     from actions.conversation import offered_therapies
     from actions.knowledge import knowledge_base
 
     topics = set(knowledge_base().topics)
-    cases = asyncio.run(run_cases(model, gate_questions(), topics, offered_therapies()))
+    cases = asyncio.run(run_cases(model, questions, topics, offered_therapies()))
     ours = [c for c in cases if c.expected in topics]
     off_topic = [c for c in cases if c.expected == OUT_OF_SCOPE]
     emergencies = [c for c in cases if c.expected == EMERGENCY]
@@ -65,6 +71,7 @@ def score(model: Path) -> Scores:
         questions=len(ours),
         off_topic=len(off_topic),
         emergencies=len(emergencies),
+        asked=fingerprint(questions),
     )
 
 
@@ -117,10 +124,14 @@ def retrain(run: int, db_path: Path, models_dir: Path, base_model: Path, config:
         )
     model = folder / "model.tar.gz"
     model_runs.update_run(db, run, status="scoring", seconds=round(time.monotonic() - started, 1))
+    questions = gate_questions()
     current = model_runs.promoted(db)
-    baseline = Path(current["model_path"]) if current else base_model
+    # The running model's scores from its own run, when they were counted on the same questions.
+    known = Scores.from_json(current["scores"]) if current else None
+    if known is None or known.asked != fingerprint(questions):
+        known = score(Path(current["model_path"]) if current else base_model, questions)
     return model_runs.finish_run(
-        db, run, baseline=score(baseline), scores=score(model), model_path=model, sha256=sha256_of(model)
+        db, run, baseline=known, scores=score(model, questions), model_path=model, sha256=sha256_of(model)
     )
 
 

@@ -170,6 +170,7 @@ SCORES = Scores(right=300, wrong=10, emergencies_caught=50, questions=400, off_t
         ({"right": 320, "wrong": 11}, False),
         ({"right": 320, "emergencies_caught": 49}, False),
         ({"questions": 401}, False),  # other questions: no comparison
+        ({"asked": "another set"}, False),
     ],
 )
 def test_the_gate_promotes_only_a_model_not_worse_on_any_of_the_three(changes, promoted):
