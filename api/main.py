@@ -1,10 +1,13 @@
 """The clinic's web service: wires the routers, middleware and error handlers, nothing else."""
 
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import AsyncIterator
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from api import nightly
 from api.cors import WidgetCors
 from api.errors import HANDLERS
 from api.limits import BodySizeLimit
@@ -23,8 +26,17 @@ from api.routes import (
 )
 from api.security import SecurityHeaders
 
+
+@asynccontextmanager
+async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+    """The nightly retraining's clock (api/nightly.py) runs while the API does."""
+    stop = nightly.start()
+    yield
+    stop.set()
+
+
 # FastAPI's own /docs and /redoc are replaced by ours (api/routes/docs.py), off unless CLINIC_API_DOCS=true.
-app = FastAPI(title=docs.TITLE, version="0.1.0", docs_url=None, redoc_url=None)
+app = FastAPI(title=docs.TITLE, version="0.1.0", docs_url=None, redoc_url=None, lifespan=lifespan)
 app.include_router(health.router)
 app.include_router(docs.router)
 app.include_router(pages.router)

@@ -259,3 +259,38 @@ def test_front_desk_labels_but_only_a_manager_retrains(api, api_settings, staff)
     assert refused.status_code == 403
     with connect(api_settings.handoffs_db) as db:
         assert model_runs.history(db) == []
+
+
+@pytest.mark.parametrize(
+    "now, last_started, taught_since, starts",
+    [
+        ("2026-11-27T02:31", None, True, True),
+        ("2026-11-27T02:29", None, True, False),  # not yet
+        ("2026-11-27T02:31", "2026-11-27T02:30", True, False),  # already tonight
+        ("2026-11-27T02:31", "2026-11-26T02:30", True, True),  # last night's was yesterday
+        ("2026-11-27T02:31", "2026-11-26T02:30", False, False),  # nothing new taught
+    ],
+)
+def test_the_nightly_retraining_runs_once_a_night_after_its_time_when_something_was_taught(
+    now, last_started, taught_since, starts
+):
+    from datetime import datetime, time
+
+    from api.nightly import due
+
+    started = datetime.fromisoformat(last_started) if last_started else None
+    assert due(datetime.fromisoformat(now), time(2, 30), started, taught_since) is starts
+
+
+def test_a_nightly_time_that_is_not_a_time_says_how_to_write_it(api_settings, clinic_files):
+    from dataclasses import replace
+
+    from api.nightly import nightly_time
+    from clinic.facts import ClinicConfigError
+
+    settings = replace(api_settings, clinic_config=clinic_files.clinic_config)
+    assert nightly_time(settings) is None
+    with clinic_files.clinic_config.open("a") as clinic:
+        clinic.write('\nnightly_retrain: "half past two"\n')
+    with pytest.raises(ClinicConfigError, match='like "02:30"'):
+        nightly_time(settings)
