@@ -32,7 +32,7 @@ WHAT_IT_DID = {
     UNHELPFUL: "answered; the patient said 👎",
     LOW: "answered, unsure",
 }
-NOT_QUESTIONS = {"clarify", "out_of_scope"}
+ANSWERING_ACTION = "action_answer_question"  # actions/faq.py: answers, asks "Did you mean" or declines
 
 
 @dataclass(frozen=True)
@@ -110,8 +110,9 @@ def turns_to_review(tracker_db: Path, unhelpful: Set[Tuple[str, str]], topics: S
 
 
 def _exchanges(tracker_db: Path) -> Iterator[Tuple[str, Dict[str, Any], Optional[str]]]:
-    """(conversation, patient message, the topic of the first reply to it) for messages typed outside a
-    form; button presses ("/topic") and messages inside a form are left out."""
+    """(conversation, patient message, the topic of the first reply to it) for questions: messages typed
+    outside a form and answered by action_answer_question (a "yes", "no" or "hello" gets a reply of its
+    own, which may ask too); button presses ("/topic") and messages inside a form are left out."""
     if not tracker_db.exists():
         return
     with closing(sqlite3.connect(f"file:{tracker_db}?mode=ro", uri=True, timeout=10)) as conn:
@@ -119,9 +120,10 @@ def _exchanges(tracker_db: Path) -> Iterator[Tuple[str, Dict[str, Any], Optional
             return
         rows = conn.execute(
             "select sender_id, type_name, data from events "
-            "where type_name in ('user', 'bot', 'active_loop', 'session_started') order by sender_id, id"
+            "where type_name in ('user', 'action', 'bot', 'active_loop', 'session_started') "
+            "order by sender_id, id"
         )
-        sender, in_form, waiting = "", False, None
+        sender, in_form, waiting, action = "", False, None, ""
         for row_sender, kind, data in rows:
             if row_sender != sender:
                 sender, in_form, waiting = str(row_sender), False, None
@@ -134,7 +136,9 @@ def _exchanges(tracker_db: Path) -> Iterator[Tuple[str, Dict[str, Any], Optional
                 text = str(event.get("text") or "")
                 typed = text and not text.startswith("/") and not in_form
                 waiting = event if typed else None
-            elif kind == "bot" and waiting is not None:
+            elif kind == "action":
+                action = str(event.get("name") or "")
+            elif kind == "bot" and waiting is not None and action == ANSWERING_ACTION:
                 custom = (event.get("data") or {}).get("custom") or {}
                 yield sender, waiting, custom.get("topic")
                 waiting = None

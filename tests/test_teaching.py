@@ -22,10 +22,10 @@ TOPICS = set(FAQ_TOPICS)
 
 def record(tracker_db, conversations):
     """Conversations saved by Rasa's own SQL tracker store: (sender, [(patient text, intent, confidence,
-    reply topic)] or "form on" / "form off")."""
+    reply topic[, the action that replied])] or "form on" / "form off")."""
     from rasa.core.tracker_store import SQLTrackerStore
     from rasa.shared.core.domain import Domain
-    from rasa.shared.core.events import ActiveLoop, BotUttered, UserUttered
+    from rasa.shared.core.events import ActionExecuted, ActiveLoop, BotUttered, UserUttered
     from rasa.shared.core.trackers import DialogueStateTracker
 
     store = SQLTrackerStore(Domain.empty(), dialect="sqlite", db=str(tracker_db))
@@ -37,9 +37,10 @@ def record(tracker_db, conversations):
             elif turn == "form off":
                 events.append(ActiveLoop(None))
             else:
-                text, intent, confidence, topic = turn
+                text, intent, confidence, topic, *action = turn
                 parse = {"intent": {"name": intent, "confidence": confidence}, "text": text}
                 events.append(UserUttered(text, parse_data=parse))
+                events.append(ActionExecuted(action[0] if action else "action_answer_question"))
                 events.append(BotUttered("…", data={"custom": {"topic": topic}}))
         asyncio.run(store.save(DialogueStateTracker.from_events(sender, events)))
 
@@ -58,6 +59,7 @@ def test_the_queue_holds_what_the_assistant_could_not_answer_well_grouped_most_a
             ("f", [("what is ims", "ims_what_is", 0.95, "ims_what_is")]),  # confident, no 👎: not queued
             ("g", [("/needle_pain", "needle_pain", 1.0, "needle_pain")]),  # a button: not queued
             ("h", ["form on", ("Jordan Lee 604 555 0142", "inform", 0.2, "booking"), "form off"]),
+            ("i", [("no thanks", "deny", 0.9, "clarify", "action_deny")]),  # small talk: not a question
         ],
     )
 
@@ -77,7 +79,7 @@ def test_the_queue_holds_what_the_assistant_could_not_answer_well_grouped_most_a
     assert [g.outcomes for g in groups if g.question == "is it ok when pregnant"][0][
         (LOW, "contraindications")
     ] == 1
-    assert not any("Jordan" in str(g.wordings) or "ims" in g.key for g in groups)
+    assert not any("Jordan" in str(g.wordings) or "ims" in g.key or "no thanks" in g.wordings for g in groups)
 
 
 def test_no_tracker_store_yet_is_an_empty_queue(tmp_path):
