@@ -36,7 +36,7 @@ from typing import IO, Callable, Dict, List, Optional, Tuple
 
 from sqlite_utils import Database
 
-from api import store
+from api import model_runs, retraining, store, teaching
 from api.auth import MIN_PASSWORD_LENGTH, BadUsername, WeakPassword, check_username, hash_password
 from api.backup import BackupRefused, back_up, check_backup, restore
 from api.conversations import (
@@ -312,6 +312,37 @@ def export(db: Database, args: argparse.Namespace) -> Optional[str]:
     return f"Wrote {count} request(s) to {out_file}."
 
 
+def teach_export(db: Database, args: argparse.Namespace) -> Optional[str]:
+    """The staff's labels as Rasa NLU YAML, to review in git (data/nlu/taught.yml, say)."""
+    rows = teaching.labels(db)
+    text = teaching.nlu_yaml(rows)
+    if args.out is None:
+        sys.stdout.write(text)
+        return None
+    args.out.write_text(text, encoding="utf-8")
+    return f"Wrote {len(rows)} taught wording(s) to {args.out}."
+
+
+def teach_retrain(db: Database, args: argparse.Namespace) -> str:
+    """What "Retrain now" does, from cron or by hand: started in the background, one at a time."""
+    try:
+        run = retraining.retrain(db, args.settings, by=f"{os.environ.get('USER') or 'cli'} (command line)")
+    except model_runs.AlreadyTraining as busy:
+        raise Refused(str(busy)) from None
+    return f"Retraining {run} started in the background: see /staff/review (or `clinic teach status`)."
+
+
+def teach_status(db: Database, args: argparse.Namespace) -> str:
+    runs = model_runs.history(db, limit=5)
+    if not runs:
+        return "No retraining yet: Rasa runs the model `make train` built."
+    return "\n".join(
+        f"{run['id']}: {run['status']} (started {run['started_at']} by {run['started_by']})"
+        + "".join(f"\n    {reason}" for reason in run["reasons"])
+        for run in runs
+    )
+
+
 def _databases(args: argparse.Namespace) -> Dict[str, Path]:
     settings: Settings = args.settings
     return {"handoffs": args.db, "rasa_tracker": settings.rasa_tracker_db, "outbox": settings.outbox_db}
@@ -399,6 +430,19 @@ def parser(settings: Settings) -> argparse.ArgumentParser:
         "--out", type=Path, metavar="FILE", help="a file to write (default: standard output)"
     )
     csv_export.set_defaults(run=export)
+
+    teach = commands.add_parser(
+        "teach", help="the staff's labels (/staff/review) and retraining"
+    ).add_subparsers(dest="action", required=True, metavar="ACTION")
+    taught = teach.add_parser("export", help="write the labels as Rasa NLU YAML")
+    taught.add_argument("--out", type=Path, metavar="FILE", help="a file to write (default: standard output)")
+    taught.set_defaults(run=teach_export)
+    teach.add_parser(
+        "retrain", help="retrain in the background with the labels (as 'Retrain now')"
+    ).set_defaults(run=teach_retrain)
+    teach.add_parser("status", help="the latest retrainings and the gate's comparison").set_defaults(
+        run=teach_status
+    )
 
     copy = commands.add_parser("backup", help="copy every database into a new folder, while running")
     copy.add_argument("folder", type=Path, metavar="DIR", help="a new (or empty) folder")

@@ -193,6 +193,43 @@ def m007_staff_activity(db: Database) -> None:
     db.table("staff_activity").create_index(["at"])
 
 
+@migrations()
+def m008_teaching(db: Database) -> None:
+    # Staff teach the assistant (docs/teaching.md). A label is one wording of a patient's question (blanked
+    # as on the feedback page) with what it should have got: a topic, "out_of_scope" (not for the
+    # assistant) or "new_answer" (needs an answer the clinic has yet to write); who and when.
+    db.table("teaching_labels").create(
+        {"id": int, "text": str, "question_key": str, "label": str, "by": str, "at": str},
+        pk="id",
+        not_null=["text", "question_key", "label", "by", "at"],
+    )
+    db.table("teaching_labels").create_index(["text"], unique=True)
+    db.table("teaching_labels").create_index(["question_key"])
+    # Each retraining: who started it, how far it got, the scores of the model it would replace and of
+    # the new one, and whether the gate promoted it. The promoted file is served to Rasa by its SHA-256.
+    db.table("model_runs").create(
+        {
+            "id": int,
+            "started_at": str,
+            "started_by": str,
+            "finished_at": str,
+            "status": str,  # training, scoring, promoted, refused, failed
+            "pid": int,
+            "labels": int,
+            "model_path": str,
+            "sha256": str,
+            "baseline": str,  # JSON: the scores of the model it was compared with
+            "scores": str,  # JSON: its own scores
+            "reasons": str,  # JSON: the gate's reasons, one line each
+            "seconds": float,  # training time
+            "promoted_at": str,
+        },
+        pk="id",
+        not_null=["started_at", "started_by", "status"],
+    )
+    db.table("model_runs").create_index(["status"])
+
+
 def connect(path: Path) -> Database:
     """Opens (creating if needed) the database at `path`, brought up to the latest schema."""
     path.parent.mkdir(parents=True, exist_ok=True)

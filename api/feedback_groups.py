@@ -28,16 +28,10 @@ def question_key(question: str) -> str:
     return " ".join(meaningful or words)
 
 
-@dataclass
-class QuestionGroup:
-    """One question however it was worded: how often, when last, and how it was put."""
+class Worded:
+    """A question counted by its wordings (the feedback page's and the review queue's groups)."""
 
-    key: str
-    times: int = 0
-    last_at: str = ""
-    wordings: Counter = field(default_factory=Counter)
-    handled_by: Optional[str] = None
-    handled_at: Optional[str] = None
+    wordings: Counter
 
     @property
     def question(self) -> str:
@@ -47,6 +41,18 @@ class QuestionGroup:
     @property
     def other_wordings(self) -> List[str]:
         return [wording for wording, _ in self.wordings.most_common() if wording != self.question]
+
+
+@dataclass
+class QuestionGroup(Worded):
+    """One question however it was worded: how often, when last, and how it was put."""
+
+    key: str
+    times: int = 0
+    last_at: str = ""
+    wordings: Counter = field(default_factory=Counter)
+    handled_by: Optional[str] = None
+    handled_at: Optional[str] = None
 
     @property
     def asked_again(self) -> bool:

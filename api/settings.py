@@ -60,6 +60,13 @@ class Settings(WithClinicFiles):
     api_docs: bool = False
     # How often an open inbox asks whether anything changed (a 304 when nothing did).
     inbox_poll_seconds: int = 10
+    # Teaching the assistant (docs/teaching.md): Rasa's key to pull the promoted model from the API, the
+    # model `make train` built (what Rasa runs until staff promote another), the folder of retrained
+    # models and the pipeline a retraining uses (tests use a smaller one).
+    model_token: Optional[str] = None
+    base_model: Path = PROJECT / "models" / "clinic.tar.gz"
+    models_dir: Path = VAR / "models"
+    teach_config: Path = PROJECT / "config.yml"
 
     def __post_init__(self) -> None:
         if self.secure_cookies is None:
@@ -98,6 +105,10 @@ class Settings(WithClinicFiles):
             handoff_limit_per_minute=read.count(env, "CLINIC_HANDOFF_LIMIT_PER_MINUTE", default=60),
             api_docs=read.flag(env, "CLINIC_API_DOCS", default=False),
             inbox_poll_seconds=max(1, read.count(env, "CLINIC_INBOX_POLL_SECONDS", default=10)),
+            model_token=read.secret(env, "CLINIC_MODEL_TOKEN"),
+            base_model=read.path(env, "CLINIC_MODEL", PROJECT / "models" / "clinic.tar.gz"),
+            models_dir=read.path(env, "CLINIC_MODELS_DIR", VAR / "models"),
+            teach_config=read.path(env, "CLINIC_TEACH_CONFIG", PROJECT / "config.yml"),
         )
 
 

@@ -7,17 +7,25 @@ docs/benchmarks.md). Building the validator once gives the same check in 0.3 ms.
   matching versions to advisories), and it took request bodies of up to 100 MB. Now `/` answers
   without a version and a body over 64 KB is refused (413): a patient's message is at most 2,000
   characters.
+- Start-up with a model server. With `models: url` in endpoints.yml Rasa ignores `--model` and asks the
+  server first; if the server (our API) is not up yet it starts with no model and answers nobody until
+  its next pull. Now it loads the `--model` file meanwhile, and the next pull replaces it with the
+  promoted model if there is one (docs/teaching.md).
 """
 
 from __future__ import annotations
 
+import logging
+import os
 from functools import lru_cache
-from typing import Any, Dict
+from typing import Any, Dict, Optional
 
+import rasa.core.agent
 import rasa.server
 from jsonschema import ValidationError
 from jsonschema.validators import validator_for
 from rasa.core.actions.action import RemoteAction
+from rasa.core.agent import Agent
 from rasa.shared.constants import DOCS_BASE_URL
 from sanic import HTTPResponse, Request, Sanic, response
 
@@ -54,6 +62,20 @@ def _add_root_route(app: Sanic) -> None:
         return response.text("The clinic assistant's chat server is running.")
 
 
+_rasa_load_agent = rasa.core.agent.load_agent
+log = logging.getLogger(__name__)
+
+
+async def _load_agent(model_path: Optional[str] = None, **kwargs: Any) -> Agent:
+    """Rasa's load_agent, then the local model if the model server gave none."""
+    agent = await _rasa_load_agent(model_path=model_path, **kwargs)
+    if not agent.is_ready() and agent.tracker_store is not None and model_path and os.path.exists(model_path):
+        log.info("No model from the model server yet: loading %s until it has one", model_path)
+        agent.load_model(model_path)
+    return agent
+
+
 def apply() -> None:
+    rasa.core.agent.load_agent = _load_agent
     RemoteAction._validate_action_result = _validate_action_result  # type: ignore[method-assign]
     rasa.server.add_root_route = _add_root_route

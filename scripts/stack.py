@@ -30,6 +30,7 @@ BIN = Path(sys.executable).parent
 # Secrets are never passed on to every process: each gets only those it uses (Stack.secrets_of).
 SECRETS_USED_BY = {
     "CLINIC_BOT_TOKEN": ("actions", "api"),
+    "CLINIC_MODEL_TOKEN": ("api",),  # Rasa's copy is in var/endpoints.yml (0600), as the action server's
     "CLINIC_ACTION_TOKEN": ("actions",),
     "CLINIC_SMTP_PASSWORD": ("api",),
 }
@@ -80,6 +81,10 @@ class Stack:
     action_token: str = field(
         default_factory=lambda: os.environ.get("CLINIC_ACTION_TOKEN") or secrets.token_urlsafe(32)
     )
+    # Rasa's key to pull the promoted model from the API (docs/teaching.md), and how often it asks.
+    model_token: str = field(
+        default_factory=lambda: os.environ.get("CLINIC_MODEL_TOKEN") or secrets.token_urlsafe(32)
+    )
 
     @property
     def urls(self) -> Dict[str, str]:
@@ -90,12 +95,18 @@ class Stack:
         }
 
     @property
+    def model_pull_seconds(self) -> int:
+        """How often Rasa asks the API for a newly promoted model (CLINIC_MODEL_PULL_SECONDS, 30)."""
+        return int({**os.environ, **self.settings}.get("CLINIC_MODEL_PULL_SECONDS") or 30)
+
+    @property
     def allowed_origins(self) -> List[str]:
         """The clinic site's origins (CLINIC_ALLOWED_ORIGINS, spaces or commas), else the API's own."""
         return list(read_origins({**os.environ, **self.settings})) or [self.urls["api"]]
 
     def _endpoints(self) -> Path:
-        """Rasa's endpoints for these ports: the action server (and its secret), the tracker store."""
+        """Rasa's endpoints for these ports: the action server (and its secret), the tracker store, and the
+        API as its model server (with Rasa's key to it)."""
         path = self.var_dir / "endpoints.yml"
         draft = path.with_name(".endpoints.yml")
         # It holds the action server's secret: readable by this account only.
@@ -106,6 +117,9 @@ class Stack:
             f'  headers:\n    Authorization: "Bearer {self.action_token}"\n'
             f'tracker_store:\n  type: bot.tracker_store.ClinicTrackerStore\n  dialect: "sqlite"\n'
             f'  db: "{self.var_dir / "rasa_tracker.db"}"\n'
+            f'models:\n  url: "{self.urls["api"]}/api/model"\n'
+            f"  wait_time_between_pulls: {self.model_pull_seconds}\n"  # Rasa's own default: 100
+            f'  headers:\n    Authorization: "Bearer {self.model_token}"\n'
         )
         draft.replace(path)
         return path
@@ -159,6 +173,8 @@ class Stack:
             "RASA_URL": self.urls["rasa"],
             "ACTION_SERVER_URL": self.urls["actions"],
             "CLINIC_KNOWLEDGE_DB": str(self.var_dir / "knowledge.db"),
+            "CLINIC_MODEL": str(self.model),  # what Rasa runs until staff promote a retrained one
+            "CLINIC_MODELS_DIR": str(self.var_dir / "models"),
             # The key that signs the chat's conversation tokens (bot/sessions.py), made once, 0600.
             "CLINIC_CHAT_SESSION_KEY_FILE": str(self.var_dir / "chat_session_key"),
             # Rasa's CORS, its socket.io channel and the API's public endpoints allow the same origins.
@@ -174,6 +190,7 @@ class Stack:
             **os.environ,
             "CLINIC_BOT_TOKEN": self.bot_token,  # from the environment, or new for this run
             "CLINIC_ACTION_TOKEN": self.action_token,
+            "CLINIC_MODEL_TOKEN": self.model_token,
         }
         return {
             secret: values[secret]

@@ -136,7 +136,7 @@ def say(stack, sender, message):
 STAFF_ACCOUNT = ("frontdesk", "a long enough password")
 
 
-def add_staff_account(stack):
+def add_staff_account(stack, account=STAFF_ACCOUNT, *, manager=False):
     """A staff account made the way a clinic makes one: `clinic staff add` with the password on stdin."""
     import os
     import subprocess
@@ -146,14 +146,14 @@ def add_staff_account(stack):
 
     clinic = Path(sys.executable).parent / "clinic"
     subprocess.run(
-        [str(clinic), "staff", "add", STAFF_ACCOUNT[0]],
-        input=STAFF_ACCOUNT[1] + "\n",
+        [str(clinic), "staff", "add", account[0], *(["--manager"] if manager else [])],
+        input=account[1] + "\n",
         text=True,
         check=True,
         env={**os.environ, **stack.environment()},
         capture_output=True,
     )
-    return httpx.BasicAuth(*STAFF_ACCOUNT)
+    return httpx.BasicAuth(*account)
 
 
 # The staff API: a fresh handoff database per test, a known bot token and a staff account.

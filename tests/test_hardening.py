@@ -95,6 +95,11 @@ def test_each_process_holds_only_the_secrets_it_uses(stack):
     assert "CLINIC_BOT_TOKEN" not in environment("rasa") and "CLINIC_ACTION_TOKEN" not in environment("rasa")
     assert "CLINIC_ACTION_TOKEN" not in environment("api")
     assert "CLINIC_BOT_TOKEN=" in environment("actions") and "CLINIC_ACTION_TOKEN=" in environment("actions")
+    # Rasa's key to pull models is in its 0600 endpoints file; the API checks it.
+    assert "CLINIC_MODEL_TOKEN" not in environment("rasa") and "CLINIC_MODEL_TOKEN" not in environment(
+        "actions"
+    )
+    assert "CLINIC_MODEL_TOKEN=" in environment("api")
 
 
 def test_the_action_server_will_not_start_open_outside_development():
