@@ -34,6 +34,7 @@ TRAINING_DATA = PROJECT / "data" / "nlu"
 EVALUATION_SETS = (
     PROJECT / "tests" / "data" / "nlu_holdout.yml",
     PROJECT / "tests" / "data" / "safety_dev.yml",
+    PROJECT / "tests" / "data" / "safety_dev2.yml",
     PROJECT / "tests" / "data" / "safety_eval.yml",
 )
 REAL_QUESTIONS = PROJECT / "data" / "real" / "questions.tsv"
