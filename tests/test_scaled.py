@@ -10,45 +10,36 @@ redis-server nginx` (.ci/run does it).
 from __future__ import annotations
 
 import asyncio
-import functools
-import json
 import shutil
 import tempfile
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
 import pytest
 
-from scripts.stack import free_port
-from tests.conftest import BOOKING, TEST_SETTINGS, add_staff_account, say
-from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, TIMEOUT, ask, open_chat
-from tests.test_resilience import QUESTIONS, patient, requests_by_conversation, wait_until
-from tests.test_webchat import PAGE, WEBCHAT, QuietFiles, replies, type_message
+from tests.conftest import (
+    BOOKING,
+    QUESTIONS,
+    TEST_SETTINGS,
+    add_staff_account,
+    book,
+    page_at,
+    patient,
+    requests_by_conversation,
+    say,
+    turns_of,
+    wait_until,
+    waiting_in_outbox,
+)
+from tests.test_browser import ask, open_chat
+from tests.test_webchat import PAGE, replies, type_message
 
 pytestmark = pytest.mark.scaled
 
 SOAK_PATIENTS = 200
 SOAK_SECONDS = 40
-
-
-@pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    """A clinic's own web site with rasa-webchat on a page (tests/test_webchat.py's), on its own port."""
-    assert WEBCHAT.exists(), f"{WEBCHAT} is missing: `make test-scaled` fetches it"
-    folder = tmp_path_factory.mktemp("clinic-site")
-    shutil.copy(WEBCHAT, folder / "rasa-webchat.js")
-    server = ThreadingHTTPServer(
-        ("127.0.0.1", free_port()), functools.partial(QuietFiles, directory=str(folder))
-    )
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield folder, f"http://localhost:{server.server_address[1]}"
-    finally:
-        server.shutdown()
 
 
 @pytest.fixture(scope="module")
@@ -99,15 +90,7 @@ def conversation(scaled, sender):
             "select type_name, data from events where sender_id = %s and type_name in ('user', 'bot') order by id",
             [sender],
         )
-        rows = cursor.fetchall()
-    turns = []
-    for kind, data in rows:
-        event = json.loads(data)
-        if kind == "user":
-            turns.append([event["text"], None])
-        elif turns and turns[-1][1] is None:
-            turns[-1][1] = ((event.get("data") or {}).get("custom") or {}).get("topic")
-    return [tuple(turn) for turn in turns]
+        return turns_of(cursor.fetchall())
 
 
 def asks(replies):
@@ -202,21 +185,8 @@ def test_the_lock_store_hands_each_ticket_out_once_to_instances_asking_at_the_sa
 
 
 def waiting_in_outboxes(scaled) -> int:
-    import sqlite3
-
-    waiting = 0
-    for member in scaled.members:
-        path = member.var_dir / "outbox.db"
-        if path.exists():
-            with sqlite3.connect(path) as db:
-                waiting += db.execute("select count(*) from outbox where delivered_at is null").fetchone()[0]
-    return waiting
-
-
-def book(target, sender, messages=BOOKING):
-    for message in messages:
-        replies = say(target, sender, message)
-    return replies
+    paths = [member.var_dir / "outbox.db" for member in scaled.members]
+    return sum(waiting_in_outbox(path) for path in paths if path.exists())
 
 
 def test_bookings_sent_while_instances_are_killed_arrive_exactly_once(scaled, staff):
@@ -227,7 +197,7 @@ def test_bookings_sent_while_instances_are_killed_arrive_exactly_once(scaled, st
     scaled.api.kill("api")  # confirmed while the API is down: they wait in both instances' outboxes
     for n, sender in enumerate(patients[:4]):
         assert book(rasa_of(scaled, 1 + n % 2), sender, BOOKING[-1:])[-1]["custom"].get("saved") is True
-    assert [waiting_in_outboxes_of(member) for member in scaled.members] == [2, 2]
+    assert [waiting_in_outbox(member.var_dir / "outbox.db") for member in scaled.members] == [2, 2]
 
     scaled.kill_instance(1)  # crashes with requests waiting in its outbox
     for sender in patients[4:8]:  # confirmed on instance 2 alone, the API still down
@@ -247,13 +217,6 @@ def test_bookings_sent_while_instances_are_killed_arrive_exactly_once(scaled, st
     time.sleep(3)  # a duplicate delivery would land now
     counts = requests_by_conversation(scaled, staff)
     assert {sender: counts[sender] for sender in patients} == {sender: 1 for sender in patients}
-
-
-def waiting_in_outboxes_of(member) -> int:
-    import sqlite3
-
-    with sqlite3.connect(member.var_dir / "outbox.db") as db:
-        return db.execute("select count(*) from outbox where delivered_at is null").fetchone()[0]
 
 
 def test_two_hundred_conversations_across_instances_lose_nothing_and_keep_their_order(scaled):
@@ -277,31 +240,10 @@ def test_two_hundred_conversations_across_instances_lose_nothing_and_keep_their_
         assert conversation(scaled, sender) == asked[sender]
 
 
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-
-
-def page_in(browser, base_url):
-    context = browser.new_context(base_url=base_url)
-    context.set_default_timeout(TIMEOUT)
-    page = context.new_page()
-    page.errors = []
-    page.on("pageerror", lambda error: page.errors.append(str(error)))
-    return page
-
-
 def test_our_widget_keeps_its_conversation_through_the_load_balancer_whichever_instance_dies(scaled, browser):
     """socket.io through nginx (polling, then the WebSocket upgrade); its instance killed, the widget
     reconnects to the other one, whose same session key accepts the conversation's token."""
-    page = page_in(browser, scaled.urls["api"])
+    page = page_at(browser, scaled.urls["api"])
     open_chat(page)  # the API's page: its widget talks to the load balancer
     ask(page, "I'd like to book an appointment")
     assert "Which treatment would you like to book?" in page.locator(".cw-bot").last.inner_text()
@@ -320,7 +262,7 @@ def test_our_widget_keeps_its_conversation_through_the_load_balancer_whichever_i
 def test_rasa_webchat_keeps_its_conversation_through_the_load_balancer(scaled, browser, site):
     folder, origin = site
     (folder / "index.html").write_text(PAGE.replace("RASA_URL", scaled.urls["rasa"]), encoding="utf-8")
-    page = page_in(browser, origin)
+    page = page_at(browser, origin)
     page.goto("/index.html")
     replies(page).first.wait_for()  # the greeting (rasa-webchat's initPayload)
     answer = type_message(page, "I'd like to book an appointment")
