@@ -309,9 +309,7 @@ def measure_scale_out(plan: Plan, results: Results) -> None:
     if plan.scaled_seconds is None:
         results.scaled_skipped = "`make bench QUICK=1` skips it (about 6 minutes more): `make bench` or `make bench-scaled` runs it."
     elif why_not:
-        results.scaled_skipped = (
-            f"PostgreSQL, Redis and nginx are needed and this machine lacks one ({why_not})."
-        )
+        results.scaled_skipped = f"it needs PostgreSQL, Redis and nginx installed. {why_not.rstrip('.')}."
     else:
         say("scale-out: make run's stack, then 1 and 2 instances behind nginx on PostgreSQL and Redis")
         try:
