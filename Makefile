@@ -82,7 +82,7 @@ INSTANCES ?= 2
 run-scaled: $(MODEL) $(SOCKET_IO) ## Start N Rasa instances and action servers (INSTANCES=2) behind nginx (5005), on PostgreSQL and Redis
 	$(PY) -m scripts.scaled --instances $(INSTANCES)
 
-bench-scaled: $(MODEL) ## 1 vs 2 scaled instances and make run's stack: saturation, busy-hour p95, CPU per message (~6 min; prints the table for docs/scaling.md)
+bench-scaled: $(MODEL) ## Only make bench's scale-out part: 1 vs 2 instances and make run's stack (~6 min; prints the table)
 	$(PY) -m scripts.bench.scaled
 
 test-scaled: $(MODEL) $(SOCKET_IO) $(WEBCHAT) ## Only the scale-out tests: 2 instances behind nginx, on PostgreSQL and Redis (needs them installed)
@@ -100,7 +100,7 @@ eval: $(MODEL) ## Score the model on the held-out questions; writes docs/evaluat
 	$(PY) -m scripts.evaluate
 
 .PHONY: bench
-bench: $(MODEL) ## Measure latency, accuracy and cost; writes docs/benchmarks.md (QUICK=1: under 3 minutes, to build/bench/quick/)
+bench: $(MODEL) ## Measure latency, accuracy, cost and 1 vs 2 instances (if PostgreSQL, Redis, nginx); writes docs/benchmarks.md (QUICK=1: under 3 min, no scale-out)
 	$(PY) -m scripts.bench $(if $(QUICK),--quick)
 
 audit: $(INSTALLED) ## Check installed packages against the reviewed advisory list (docs/advisories.yml), offline

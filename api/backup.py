@@ -8,6 +8,13 @@ patients told us:
   rasa_tracker  Rasa's conversations
   outbox        requests the action server has not yet handed to the API
 
+With `make run-scaled` each instance's action server has its own outbox (var/instance-N/outbox.db):
+each is copied, as outbox-instance-N. When Rasa's conversations are in PostgreSQL (the tracker store
+of CLINIC_RASA_ENDPOINTS), they are dumped with PostgreSQL's own pg_dump (custom format, checked with
+pg_restore --list), and a restore says how to put the dump back with pg_restore rather than doing it:
+replacing a live shared database is for a person to decide. A tracker store on any other server is
+not backed up, and the backup says so and fails (exit 1) after copying the rest.
+
 The knowledge base (var/knowledge.db) is not copied: it holds no patient data and the assistant
 rebuilds it from content/ and clinic.yml, which belong in version control.
 
@@ -23,11 +30,15 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import sqlite3
+import subprocess
 from contextlib import closing
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Dict, List, Tuple
+from typing import Any, Dict, List, Optional, Tuple
+
+from api.tracker_store import TrackerStore
 
 MANIFEST = "manifest.json"
 
@@ -36,11 +47,25 @@ class BackupRefused(Exception):
     """A backup or restore cannot be done; the message says why and what to do."""
 
 
-def back_up(databases: Dict[str, Path], folder: Path) -> List[str]:
-    """Copies each database that exists into the new folder `folder`; returns what was done, a line each."""
+PG_DUMP = "pg_dump"  # the manifest's `format` of a PostgreSQL dump (a SQLite copy has none)
+
+
+def back_up(
+    databases: Dict[str, Path], folder: Path, servers: Optional[Dict[str, TrackerStore]] = None
+) -> List[str]:
+    """Copies each database that exists into the new folder `folder`, and dumps each database on a
+    server (`servers`: PostgreSQL); returns what was done, a line each."""
     _new_private_folder(folder)
     copied: List[Dict[str, Any]] = []
     lines = []
+    not_covered = []
+    for name, store in (servers or {}).items():
+        entry, line = _dump(name, store, folder)
+        lines.append(line)
+        if entry is None:
+            not_covered.append(line)
+        else:
+            copied.append(entry)
     for name, source in databases.items():
         if not source.exists():
             lines.append(f"{name}: no database at {source} yet, nothing to copy.")
@@ -70,10 +95,79 @@ def back_up(databases: Dict[str, Path], folder: Path) -> List[str]:
     (folder / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     if any(entry["integrity_check"] != "ok" for entry in copied):
         raise BackupRefused(
-            "\n".join(lines) + "\nA copy failed SQLite's integrity check, so its live database is damaged: "
+            "\n".join(lines) + "\nA copy failed its integrity check, so its live database is damaged: "
             "keep your last good backup and do not restore this one."
         )
+    if not_covered:
+        raise BackupRefused("\n".join(lines) + "\nThis backup is incomplete: see NOT BACKED UP above.")
     return lines
+
+
+def _postgres_program(name: str) -> Optional[str]:
+    """The newest installed PostgreSQL's program (pg_dump must be as new as the server it dumps)."""
+    found = sorted(
+        Path("/usr/lib/postgresql").glob(f"*/bin/{name}"),
+        key=lambda path: int(path.parts[-3]) if path.parts[-3].isdigit() else 0,
+    )
+    return str(found[-1]) if found else shutil.which(name)
+
+
+def _libpq(store: TrackerStore) -> Tuple[str, Dict[str, str]]:
+    """A libpq URL without the password, and an environment with it (not on the command line, where
+    other accounts could read it)."""
+    url = store.url.set(drivername="postgresql", password=None)
+    return url.render_as_string(hide_password=False), {**os.environ, "PGPASSWORD": store.url.password or ""}
+
+
+def _dump(name: str, store: TrackerStore, folder: Path) -> Tuple[Optional[Dict[str, Any]], str]:
+    """pg_dump of a PostgreSQL tracker store into the folder: its manifest entry and a line, or None and
+    a line saying why it is not in the backup."""
+    if store.dialect != "postgresql":
+        return None, (
+            f"{name}: NOT BACKED UP: conversations are in {store.name} ({store.dialect}); back it up with "
+            "that database's own tool."
+        )
+    pg_dump = _postgres_program("pg_dump")
+    if pg_dump is None:
+        return None, (
+            f"{name}: NOT BACKED UP: conversations are in PostgreSQL ({store.name}) and pg_dump is not "
+            "installed: apt-get install postgresql-client, then back up again."
+        )
+    copy = folder / f"{name}.pgdump"
+    _new_private_file(copy)
+    dsn, environment = _libpq(store)
+    done = subprocess.run(
+        [pg_dump, "--format=custom", "--no-owner", "--no-privileges", f"--file={copy}", f"--dbname={dsn}"],
+        env=environment,
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode != 0:
+        copy.unlink(missing_ok=True)
+        return None, f"{name}: NOT BACKED UP: pg_dump of {store.name} failed: {done.stderr.strip()}"
+    copy.chmod(0o600)
+    integrity = _dump_integrity(copy)
+    entry = {
+        "name": name,
+        "file": copy.name,
+        "format": PG_DUMP,
+        "source": store.name,
+        "bytes": copy.stat().st_size,
+        "sha256": _sha256(copy),
+        "integrity_check": integrity,
+    }
+    return entry, (
+        f"{name}: {store.name} dumped with pg_dump to {copy} ({entry['bytes']} bytes, integrity {integrity})."
+    )
+
+
+def _dump_integrity(copy: Path) -> str:
+    """ok when pg_restore can read the dump's table of contents."""
+    pg_restore = _postgres_program("pg_restore")
+    if pg_restore is None:
+        return "ok"  # pg_dump's own exit status is the check left
+    done = subprocess.run([pg_restore, "--list", str(copy)], capture_output=True, text=True)
+    return "ok" if done.returncode == 0 else (done.stderr.strip() or f"pg_restore exited {done.returncode}")
 
 
 def check_backup(folder: Path, names: List[str]) -> Tuple[str, List[Dict[str, Any]]]:
@@ -97,18 +191,42 @@ def check_backup(folder: Path, names: List[str]) -> Tuple[str, List[Dict[str, An
             raise BackupRefused(
                 f"{copy} is missing or changed since the backup was made. Nothing was restored."
             )
-        with closing(_read_only(copy)) as conn:
-            integrity = _integrity(conn)
+        if entry.get("format") == PG_DUMP:
+            integrity, check = _dump_integrity(copy), "pg_restore's check"
+        else:
+            with closing(_read_only(copy)) as conn:
+                integrity, check = _integrity(conn), "SQLite's integrity check"
         if integrity != "ok":
-            raise BackupRefused(f"{copy} fails SQLite's integrity check ({integrity}). Nothing was restored.")
+            raise BackupRefused(f"{copy} fails {check} ({integrity}). Nothing was restored.")
     return made_at, databases
 
 
-def restore(folder: Path, databases: List[Dict[str, Any]], targets: Dict[str, Path]) -> List[str]:
-    """Copies each checked database back over its live file (created 0600 if it is not there)."""
+def restore(
+    folder: Path,
+    databases: List[Dict[str, Any]],
+    targets: Dict[str, Path],
+    servers: Optional[Dict[str, TrackerStore]] = None,
+) -> List[str]:
+    """Copies each checked SQLite database back over its live file (created 0600 if it is not there);
+    for a PostgreSQL dump, says how to put it back."""
     lines = []
     for entry in databases:
-        target = targets[entry["name"]]
+        if entry.get("format") == PG_DUMP:
+            store = (servers or {}).get(entry["name"])
+            where = store.name if store is not None else entry.get("source", "the database it came from")
+            lines.append(
+                f"{entry['name']}: {folder / entry['file']} is a pg_dump of PostgreSQL, not restored here. "
+                "With every Rasa instance stopped, put it back with: PGPASSWORD=... pg_restore --clean "
+                f"--if-exists --no-owner --dbname={where} {folder / entry['file']}"
+            )
+            continue
+        target = targets.get(entry["name"])
+        if target is None:
+            lines.append(
+                f"{entry['name']}: {folder / entry['file']} not restored: nothing here keeps it in a "
+                "SQLite file now (Rasa's conversations are in the tracker store of CLINIC_RASA_ENDPOINTS)."
+            )
+            continue
         if not target.exists():
             target.parent.mkdir(parents=True, exist_ok=True)
             _new_private_file(target)

@@ -14,8 +14,12 @@ clinic export [--out FILE]
 clinic backup DIR                (a copy of every database, made while the assistant runs)
 clinic restore DIR --yes         (puts a backup back; stop the assistant first)
 
-Purge and forget overwrite what they delete (SQLite's secure_delete) and empty the WAL afterwards;
-backups made before then still hold it. Backup and restore: see api/backup.py.
+Rasa's conversations are in the tracker store of Rasa's endpoints file when CLINIC_RASA_ENDPOINTS
+(or --rasa-endpoints) names one (PostgreSQL with `make run-scaled`: api/tracker_store.py), else in the
+SQLite file CLINIC_RASA_TRACKER_DB; the outboxes are CLINIC_OUTBOX_DB and every instance-N/outbox.db
+beside it. Purge and forget overwrite what they delete in SQLite (secure_delete) and empty the WAL
+afterwards, and VACUUM PostgreSQL's events table; backups made before then still hold it. Backup and
+restore: see api/backup.py.
 
 Everything the command creates (databases, exports, backups) is readable by the clinic's account only:
 it runs with umask 077.
@@ -32,7 +36,7 @@ import sys
 import tempfile
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import IO, Callable, Dict, List, Optional, Tuple
+from typing import IO, Any, Callable, Dict, List, Optional, Tuple
 
 from sqlite_utils import Database
 
@@ -40,8 +44,11 @@ from api import model_runs, retraining, store, teaching
 from api.auth import MIN_PASSWORD_LENGTH, BadUsername, WeakPassword, check_username, hash_password
 from api.backup import BackupRefused, back_up, check_backup, restore
 from api.conversations import (
+    TrackerStoreUnreachable,
     erasing,
+    erasing_conversations,
     forget_conversation,
+    has_events,
     has_table,
     purge_conversations,
 )
@@ -49,6 +56,7 @@ from api.db import connect
 from api.export import write_csv
 from api.sessions import purge_expired_sessions
 from api.settings import Settings
+from api.tracker_store import TrackerStore, TrackerStoreConfigError, configured
 from clinic.facts import DEFAULT_RETENTION_DAYS, ClinicConfigError, load_clinic, retention_days
 from clinic.files import keep_private
 from clinic.outbox import forget_queued_request, purge_outbox
@@ -160,61 +168,55 @@ def purge(db: Database, args: argparse.Namespace) -> str:
         f"Deleted {deleted} request(s) created before {store.timestamp(cutoff)}, with their notes and history.",
         f"Deleted {feedback} piece(s) of feedback on answers given before then.",
         f"Deleted {sessions} expired staff session(s).",
-        _delete_in(
-            args.rasa_tracker,
-            "Rasa tracker store",
-            "events",
-            "conversation event(s)",
+        _delete_conversations(
+            tracker_store(args, args.rasa_tracker),
             lambda conn: purge_conversations(conn, before=cutoff.timestamp()),
-        ),
-        _delete_in(
-            args.settings.outbox_db,
-            "outbox",
-            "outbox",
+        )[0],
+        *_delete_in_outboxes(
+            args.settings,
             "delivered or refused request(s)",
             lambda conn: purge_outbox(conn, before=cutoff.timestamp()),
-        ),
+        )[0],
     ]
     return "\n".join(lines)
+
+
+def tracker_store(args: argparse.Namespace, sqlite_file: Optional[Path] = None) -> Optional[TrackerStore]:
+    """Where Rasa keeps conversations: the endpoints file's tracker store when one is given (None if it
+    has none), else the SQLite file."""
+    settings: Settings = args.settings
+    return configured(args.rasa_endpoints, sqlite_file or settings.rasa_tracker_db)
 
 
 def forget(db: Database, args: argparse.Namespace) -> str:
     """One patient's data, found by a request's reference or by their conversation's id."""
     given = args.id.strip()
     if REFERENCE.fullmatch(given):
-        said = forget_request(db, args.settings, given.upper())
+        said = forget_request(db, args.settings, tracker_store(args), given.upper())
         store.record_activity(db, who=store.COMMAND_LINE, what="forgot a patient", detail=given.upper())
         return said
-    said = forget_whole_conversation(db, args.settings, given)
+    said = forget_whole_conversation(db, args.settings, tracker_store(args), given)
     # Not the id: a conversation's id is the patient's own key to their chat.
     store.record_activity(db, who=store.COMMAND_LINE, what="forgot a patient's whole conversation")
     return said
 
 
-def forget_request(db: Database, settings: Settings, reference: str) -> str:
+def forget_request(db: Database, settings: Settings, tracker: Optional[TrackerStore], reference: str) -> str:
     # The request goes last: a forget stopped halfway (a locked database) can be run again.
     conversation = store.conversation_of(db, reference=reference)
     if conversation is None:
         conversation_lines = ["It has no conversation id: there is no conversation to delete."]
     else:
         conversation_lines = [
-            _delete_in(
-                settings.rasa_tracker_db,
-                "Rasa tracker store",
-                "events",
-                "conversation event(s)",
-                lambda conn: forget_conversation(conn, conversation_id=conversation),
-            )
+            _delete_conversations(
+                tracker, lambda conn: forget_conversation(conn, conversation_id=conversation)
+            )[0]
         ]
-    conversation_lines.append(
-        _delete_in(
-            settings.outbox_db,
-            "outbox",
-            "outbox",
-            "request(s) queued by the action server",
-            lambda conn: forget_queued_request(conn, reference=reference, conversation_id=conversation),
-        )
-    )
+    conversation_lines += _delete_in_outboxes(
+        settings,
+        "request(s) queued by the action server",
+        lambda conn: forget_queued_request(conn, reference=reference, conversation_id=conversation),
+    )[0]
     db.execute("pragma secure_delete = on")
     gone = store.forget_handoff(db, reference=reference)
     db.execute("pragma wal_checkpoint(truncate)")
@@ -231,20 +233,16 @@ def forget_request(db: Database, settings: Settings, reference: str) -> str:
     return "\n".join(lines)
 
 
-def forget_whole_conversation(db: Database, settings: Settings, conversation_id: str) -> str:
+def forget_whole_conversation(
+    db: Database, settings: Settings, tracker: Optional[TrackerStore], conversation_id: str
+) -> str:
     # The requests go last, as above; their references are read first, to find their queued copies.
     references = store.references_in(db, conversation_id=conversation_id)
-    tracker_line, events = _count_deleted_in(
-        settings.rasa_tracker_db,
-        "Rasa tracker store",
-        "events",
-        "conversation event(s)",
-        lambda conn: forget_conversation(conn, conversation_id=conversation_id),
+    tracker_line, events = _delete_conversations(
+        tracker, lambda conn: forget_conversation(conn, conversation_id=conversation_id)
     )
-    outbox_line, queued = _count_deleted_in(
-        settings.outbox_db,
-        "outbox",
-        "outbox",
+    outbox_lines, queued = _delete_in_outboxes(
+        settings,
         "request(s) queued by the action server",
         # A delivered copy is found by its reference only (its details are blanked); no reference is "".
         lambda conn: sum(
@@ -268,23 +266,46 @@ def forget_whole_conversation(db: Database, settings: Settings, conversation_id:
             f"with their {gone['notes']} note(s) and {gone['history']} history entries.",
             f"Deleted {gone['feedback']} piece(s) of feedback given in it.",
             tracker_line,
-            outbox_line,
+            *outbox_lines,
             "Backups made before now still hold this conversation.",
         ]
     )
 
 
-def _delete_in(
-    path: Path, store_name: str, table: str, rows: str, delete: Callable[[sqlite3.Connection], int]
-) -> str:
-    """Runs `delete` on the SQLite file at `path`, overwriting what it deletes; says what it did."""
-    return _count_deleted_in(path, store_name, table, rows, delete)[0]
+def _delete_conversations(tracker: Optional[TrackerStore], delete: Callable[[Any], int]) -> Tuple[str, int]:
+    """Runs `delete` on Rasa's tracker store, whatever its database; says what it did, and how many went."""
+    if tracker is None:
+        return "Rasa's endpoints file has no tracker_store: Rasa keeps conversations in memory only.", 0
+    path = tracker.sqlite_path
+    if path is not None and not path.exists():
+        return f"No Rasa tracker store at {path}: nothing to delete there.", 0
+    with erasing_conversations(tracker) as conn:
+        if not has_events(conn):
+            return (
+                f"{tracker.name} has no `events` table: is it the Rasa tracker store? Nothing deleted there.",
+                0,
+            )
+        deleted = delete(conn)
+    return f"Deleted {deleted} conversation event(s) from {tracker.name}.", deleted
+
+
+def _delete_in_outboxes(
+    settings: Settings, rows: str, delete: Callable[[sqlite3.Connection], int]
+) -> Tuple[List[str], int]:
+    """Runs `delete` on every action server's outbox on this machine (`make run-scaled` has one per instance)."""
+    lines, total = [], 0
+    for path in settings.outbox_dbs:
+        line, deleted = _count_deleted_in(path, "outbox", "outbox", rows, delete)
+        lines.append(line)
+        total += deleted
+    return lines, total
 
 
 def _count_deleted_in(
     path: Path, store_name: str, table: str, rows: str, delete: Callable[[sqlite3.Connection], int]
 ) -> Tuple[str, int]:
-    """As _delete_in, with how many rows went."""
+    """Runs `delete` on the SQLite file at `path`, overwriting what it deletes; says what it did, and
+    how many rows went."""
     if not path.exists():
         return f"No {store_name} at {path}: nothing to delete there.", 0
     with erasing(path) as conn:
@@ -343,18 +364,37 @@ def teach_status(db: Database, args: argparse.Namespace) -> str:
     )
 
 
-def _databases(args: argparse.Namespace) -> Dict[str, Path]:
+def _databases(args: argparse.Namespace, restoring: Optional[Path] = None) -> Dict[str, Path]:
+    """The SQLite databases with patient data, by name: the requests, Rasa's conversations when they are
+    in a SQLite file, and every outbox on this machine (`make run-scaled`: outbox-instance-N), with
+    those a backup being restored holds."""
     settings: Settings = args.settings
-    return {"handoffs": args.db, "rasa_tracker": settings.rasa_tracker_db, "outbox": settings.outbox_db}
+    found = {"handoffs": args.db}
+    tracker = tracker_store(args)
+    if tracker is not None and tracker.sqlite_path is not None:
+        found["rasa_tracker"] = tracker.sqlite_path
+    found["outbox"] = settings.outbox_db
+    instances = {path.parent.name for path in settings.outbox_dbs if path != settings.outbox_db}
+    if restoring is not None:
+        instances |= {copy.stem[len("outbox-") :] for copy in restoring.glob("outbox-instance-*.db")}
+    for instance in sorted(instances, key=lambda name: (len(name), name)):
+        found[f"outbox-{instance}"] = settings.outbox_db.parent / instance / "outbox.db"
+    return found
+
+
+def _servers(args: argparse.Namespace) -> Dict[str, TrackerStore]:
+    """Rasa's conversations when they are on a database server (PostgreSQL with `make run-scaled`)."""
+    tracker = tracker_store(args)
+    return {"rasa_tracker": tracker} if tracker is not None and tracker.sqlite_path is None else {}
 
 
 def backup(args: argparse.Namespace) -> str:
-    return "\n".join(back_up(_databases(args), args.folder))
+    return "\n".join(back_up(_databases(args), args.folder, servers=_servers(args)))
 
 
 def restore_backup(args: argparse.Namespace) -> str:
-    targets = _databases(args)
-    made_at, databases = check_backup(args.folder, list(targets))
+    targets = _databases(args, restoring=args.folder)
+    made_at, databases = check_backup(args.folder, [*targets, *_servers(args), "rasa_tracker"])
     names = ", ".join(entry["name"] for entry in databases)
     if not args.yes:
         raise Refused(
@@ -362,7 +402,7 @@ def restore_backup(args: argparse.Namespace) -> str:
             "those live databases: stop the assistant first (Ctrl-C `make run`), then run "
             f"`clinic restore {args.folder} --yes`. Nothing was restored."
         )
-    lines = restore(args.folder, databases, targets)
+    lines = restore(args.folder, databases, targets, servers=_servers(args))
     return "\n".join([*lines, f"Restored the backup made at {made_at}: start the assistant again."])
 
 
@@ -375,6 +415,15 @@ def parser(settings: Settings) -> argparse.ArgumentParser:
         type=Path,
         default=settings.handoffs_db,
         help=f"the handoff database (default {settings.handoffs_db})",
+    )
+    top.add_argument(
+        "--rasa-endpoints",
+        type=Path,
+        default=settings.rasa_endpoints,
+        metavar="FILE",
+        help="Rasa's endpoints file: conversations are deleted and backed up in its tracker_store "
+        "(with ${VAR}s from the environment, as Rasa reads it), e.g. PostgreSQL with `make run-scaled` "
+        "(default CLINIC_RASA_ENDPOINTS; without it, the SQLite file CLINIC_RASA_TRACKER_DB)",
     )
     top.set_defaults(settings=settings)
     commands = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -472,6 +521,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     except (
         Refused,
         BackupRefused,
+        TrackerStoreConfigError,
+        TrackerStoreUnreachable,
         store.ReferenceNotFound,
         store.StaffExists,
         store.StaffNotFound,

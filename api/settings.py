@@ -40,6 +40,9 @@ class Settings(WithClinicFiles):
     secure_cookies: Optional[bool] = None
     staff_url: str = "http://localhost:8000/staff"
     rasa_tracker_db: Path = VAR / "rasa_tracker.db"
+    # Rasa's endpoints file: when set, `clinic` reads the tracker store from it (PostgreSQL with
+    # `make run-scaled`) instead of the SQLite file above (api/tracker_store.py).
+    rasa_endpoints: Optional[Path] = None
     # The action server's queue of requests not yet handed to the API (actions/outbox.py).
     outbox_db: Path = VAR / "outbox.db"
     notify_webhook: Optional[str] = None
@@ -73,6 +76,18 @@ class Settings(WithClinicFiles):
             object.__setattr__(self, "secure_cookies", not on_plain_http_localhost(self.staff_url))
 
     @property
+    def outbox_dbs(self) -> Tuple[Path, ...]:
+        """Every action server's outbox on this machine: outbox_db and, beside it, each `make run-scaled`
+        instance's (instance-N/outbox.db), those that exist."""
+        instances = sorted(
+            self.outbox_db.parent.glob("instance-*/outbox.db"),
+            key=lambda path: (len(path.parent.name), path.parent.name),
+        )
+        # With only instances' outboxes (make run-scaled), the single action server's absent one is no news.
+        main = (self.outbox_db,) if self.outbox_db.exists() or not instances else ()
+        return (*main, *instances)
+
+    @property
     def email_notifications(self) -> bool:
         return bool(self.smtp_host and self.notify_email_to)
 
@@ -90,6 +105,7 @@ class Settings(WithClinicFiles):
             secure_cookies=_optional_flag(env, "CLINIC_SECURE_COOKIES"),
             staff_url=read.url(env, "CLINIC_STAFF_URL", "http://localhost:8000/staff"),
             rasa_tracker_db=read.path(env, "CLINIC_RASA_TRACKER_DB", VAR / "rasa_tracker.db"),
+            rasa_endpoints=Path(env["CLINIC_RASA_ENDPOINTS"]) if env.get("CLINIC_RASA_ENDPOINTS") else None,
             outbox_db=read.path(env, "CLINIC_OUTBOX_DB", VAR / "outbox.db"),
             notify_webhook=read.secret(env, "CLINIC_NOTIFY_WEBHOOK"),
             smtp_host=env.get("CLINIC_SMTP_HOST") or None,

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import shutil
 import signal
 import socket
@@ -549,6 +550,31 @@ class Scaled:
         assert self.ports is not None
         return {"rasa": f"http://localhost:{self.ports.chat}", "api": str(self.api_url)}
 
+    def clinic_environment(self) -> Dict[str, str]:
+        """What the `clinic` command needs to reach everything this set-up keeps about patients: the
+        API's database, Rasa's endpoints with the tracker store's URL they read (PostgreSQL), and the
+        var folder whose instance-N/outbox.db are the action servers' outboxes."""
+        assert self.servers is not None
+        return {
+            "CLINIC_HANDOFFS_DB": str(self.var_dir / "handoffs.db"),
+            "CLINIC_OUTBOX_DB": str(self.var_dir / "outbox.db"),
+            "CLINIC_RASA_ENDPOINTS": str(ENDPOINTS),
+            "CLINIC_TRACKER_STORE_URL": self.tracker_store_url or self.servers.tracker_store_url,
+        }
+
+    def _write_clinic_environment(self) -> None:
+        """var/clinic.env (0600, it holds the database's password): `set -a; . var/clinic.env` before
+        `clinic purge`, `forget` or `backup` on this machine (README "Scale-out")."""
+        path = self.var_dir / "clinic.env"
+        draft = path.with_name(".clinic.env")
+        draft.touch(mode=0o600)
+        draft.chmod(0o600)
+        draft.write_text(
+            "# Written by scripts/scaled.py for the clinic command: set -a; . var/clinic.env; set +a\n"
+            + "".join(f"{name}={shlex.quote(value)}\n" for name, value in self.clinic_environment().items())
+        )
+        draft.replace(path)
+
     def instance(self, number: int) -> Instance:
         """Instance `number` (1 to N), made on first use."""
         assert self.ports is not None and self.servers is not None
@@ -579,9 +605,15 @@ class Scaled:
         assert self.servers is not None
         private_folder(self.var_dir)
         if self.api is not None:
+            # The staff pages' "forget a patient" deletes the conversation too, from the tracker store
+            # that `clinic` reads (the same environment: Rasa's endpoints file and the store's URL).
+            if self.tracker_store_url or "data" in self.servers.parts:
+                self.api.settings = {**self.api.settings, **self.clinic_environment()}
             self.api.start("api")
         self.servers.start()
         self.servers.wait_until_ready()
+        if self.tracker_store_url or "data" in self.servers.parts:
+            self._write_clinic_environment()
         if "instances" in self.parts:
             for n in range(1, self.instances + 1):
                 self.instance(n).start()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from http.server import SimpleHTTPRequestHandler
 from pathlib import Path
 from typing import Optional
 
@@ -136,23 +137,29 @@ def say(stack, sender, message):
 STAFF_ACCOUNT = ("frontdesk", "a long enough password")
 
 
-def add_staff_account(stack, account=STAFF_ACCOUNT, *, manager=False):
-    """A staff account made the way a clinic makes one: `clinic staff add` with the password on stdin."""
+def run_clinic(environment, *args: str, stdin: Optional[str] = None):
+    """The `clinic` command as staff run it, with `environment` on top of this process's; its result."""
     import os
     import subprocess
     import sys
 
-    import httpx
-
-    clinic = Path(sys.executable).parent / "clinic"
-    subprocess.run(
-        [str(clinic), "staff", "add", account[0], *(["--manager"] if manager else [])],
-        input=account[1] + "\n",
+    return subprocess.run(
+        [str(Path(sys.executable).parent / "clinic"), *args],
+        input=stdin,
         text=True,
-        check=True,
-        env={**os.environ, **stack.environment()},
+        env={**os.environ, **environment},
         capture_output=True,
     )
+
+
+def add_staff_account(stack, account=STAFF_ACCOUNT, *, manager=False):
+    """A staff account made the way a clinic makes one: `clinic staff add` with the password on stdin."""
+    import httpx
+
+    done = run_clinic(
+        stack.environment(), "staff", "add", account[0], *(["--manager"] if manager else []), stdin=account[1] + "\n"
+    )
+    done.check_returncode()
     return httpx.BasicAuth(*account)
 
 
@@ -230,3 +237,156 @@ def hand_over(api, bot):
         return response.json()
 
     return hand_over
+
+
+def book(target, sender, messages=BOOKING):
+    """The booking (or the given part of it) from one patient; the last message's replies."""
+    for message in messages:
+        replies = say(target, sender, message)
+    return replies
+
+
+def turns_of(rows):
+    """(patient's text, topic of the answer that followed) for each turn, from the tracker store's
+    (type_name, data) rows of one conversation's user and bot events, oldest first."""
+    import json
+
+    turns = []
+    for kind, data in rows:
+        event = json.loads(data)
+        if kind == "user":
+            turns.append([event["text"], None])
+        elif turns and turns[-1][1] is None:
+            turns[-1][1] = ((event.get("data") or {}).get("custom") or {}).get("topic")
+    return [tuple(turn) for turn in turns]
+
+
+def waiting_in_outbox(outbox_db: Path) -> int:
+    """Requests an action server's outbox holds that the API has not yet received."""
+    import sqlite3
+    from contextlib import closing
+
+    with closing(sqlite3.connect(outbox_db)) as db:
+        return db.execute("select count(*) from outbox where delivered_at is null").fetchone()[0]
+
+
+def wait_until(condition, timeout=90.0):
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(1)
+
+
+def requests_by_conversation(stack, staff):
+    """How many requests the staff API holds from each conversation."""
+    from collections import Counter
+
+    import httpx
+
+    counts: Counter = Counter()
+    page = 1
+    while True:
+        response = httpx.get(
+            f"{stack.urls['api']}/api/handoffs", params={"page": page, "per_page": 100}, auth=staff
+        )
+        items = response.json()["items"]
+        counts.update(item["conversation_id"] for item in items)
+        if len(items) < 100:
+            return counts
+        page += 1
+
+
+# The questions each simulated patient asks in turn, and the topic each answer must carry.
+QUESTIONS = [
+    ("does dry needling hurt?", "needle_pain"),
+    ("how many sessions will i need", "session_count"),
+    ("how much does a session cost", "cost_insurance"),
+    ("is acupuncture safe? any side effects", "needle_safety"),
+    ("what's acupuncture", "acu_what_is"),
+    ("how long do the needles stay in", "session_what_to_expect"),
+]
+
+
+async def patient(client, url, sender, start, until):
+    """Asks QUESTIONS in turn (from `start`) until `until`; returns what it asked, in order."""
+    import time
+
+    asked = []
+    while time.monotonic() < until:
+        question, topic = QUESTIONS[(start + len(asked)) % len(QUESTIONS)]
+        response = await client.post(url, json={"sender": sender, "message": question})
+        assert response.status_code == 200, response.text
+        assert [reply["custom"]["topic"] for reply in response.json()] == [topic], (sender, question)
+        asked.append((question, topic))
+    return asked
+
+
+# Browsers: Debian's Chromium, driven by Playwright (never a downloaded browser).
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+TIMEOUT = 30_000  # ms: a reply goes through Rasa and the action server on a busy 2-core machine
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+def page_at(browser, base_url):
+    """A page in a new browser profile at `base_url`; the page's script errors gather in `page.errors`."""
+    context = browser.new_context(base_url=base_url)
+    context.set_default_timeout(TIMEOUT)
+    page = context.new_page()
+    page.errors = []
+    page.on("pageerror", lambda error: page.errors.append(str(error)))
+    return page
+
+
+# rasa-webchat 1.0.1's standalone bundle: `make test` and `make test-scaled` fetch it (Makefile).
+WEBCHAT = project_file("build", "webchat", "rasa-webchat-1.0.1.js")
+
+
+class QuietFiles(SimpleHTTPRequestHandler):
+    """http.server's file handler, without its log lines."""
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the base class's name
+        pass
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    """A clinic's own web site: a static server on its own port, serving rasa-webchat's bundle (and the
+    page a test writes into its folder)."""
+    import functools
+    import threading
+    from http.server import ThreadingHTTPServer
+
+    from scripts.stack import free_port
+
+    assert WEBCHAT.exists(), f"{WEBCHAT} is missing: `make test` and `make test-scaled` fetch it"
+    folder = tmp_path_factory.mktemp("clinic-site")
+    shutil.copy(WEBCHAT, folder / "rasa-webchat.js")
+    server = ThreadingHTTPServer(
+        ("127.0.0.1", free_port()), functools.partial(QuietFiles, directory=str(folder))
+    )
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield folder, f"http://localhost:{server.server_address[1]}"
+    finally:
+        server.shutdown()

@@ -32,9 +32,12 @@ def test_the_quick_benchmark_writes_its_report_with_its_tables(tmp_path):
         "## 2. The floor",
         "## 3. Accuracy against simple peers",
         "## 4. Cost",
+        "## Scale-out: 1 vs 2 instances",
         "## 5. Growth",
     ]:
         assert heading in text
+    # The quick run never starts the scaled set-up, and says so.
+    assert "**Not measured in this run:** `make bench QUICK=1` skips it" in text
     for row in [
         "| ours | 1 | closed loop |",
         "| bare rasa init | 1 | closed loop |",

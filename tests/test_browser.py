@@ -19,25 +19,15 @@ from typing import Any, Dict, List
 import httpx
 import pytest
 
-from tests.conftest import project_file, running_stack
+from tests.conftest import TIMEOUT, project_file, running_stack
 
 pytestmark = pytest.mark.e2e
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 AXE = project_file("node_modules", "axe-core", "axe.min.js")
 SOCKET_IO = project_file("api", "static", "vendor", "socket.io.min.js")
 SCREENSHOTS = project_file("docs", "screenshots")
 STAFF = ("robin", "a long enough password")
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 375, "height": 740}
-TIMEOUT = 30_000  # ms: a reply goes through Rasa and the action server on a busy 2-core machine
 
 
 @pytest.fixture(scope="module")
@@ -61,18 +51,6 @@ def staff_account(stack):
         capture_output=True,
     )
     return STAFF
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 @pytest.fixture

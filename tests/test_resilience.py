@@ -8,32 +8,30 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import sqlite3
-import subprocess
-import sys
 import threading
 import time
-from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.conftest import BOOKING, add_staff_account, running_stack, say
+from tests.conftest import (
+    BOOKING,
+    add_staff_account,
+    book,
+    patient,
+    requests_by_conversation,
+    run_clinic,
+    running_stack,
+    say,
+    turns_of,
+    wait_until,
+    waiting_in_outbox,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.resilience]
 
-# The questions each simulated patient asks in turn, and the topic each answer must carry.
-QUESTIONS = [
-    ("does dry needling hurt?", "needle_pain"),
-    ("how many sessions will i need", "session_count"),
-    ("how much does a session cost", "cost_insurance"),
-    ("is acupuncture safe? any side effects", "needle_safety"),
-    ("what's acupuncture", "acu_what_is"),
-    ("how long do the needles stay in", "session_what_to_expect"),
-]
 CONCURRENT_PATIENTS = 200
 LOAD_SECONDS = 45
 
@@ -46,38 +44,6 @@ def stack(tmp_path_factory):
 @pytest.fixture(scope="module")
 def staff(stack):
     return add_staff_account(stack)
-
-
-def book(stack, sender, *, messages=BOOKING):
-    for message in messages:
-        replies = say(stack, sender, message)
-    return replies
-
-
-def requests_by_conversation(stack, staff) -> Counter:
-    counts: Counter = Counter()
-    page = 1
-    while True:
-        response = httpx.get(
-            f"{stack.urls['api']}/api/handoffs", params={"page": page, "per_page": 100}, auth=staff
-        )
-        items = response.json()["items"]
-        counts.update(item["conversation_id"] for item in items)
-        if len(items) < 100:
-            return counts
-        page += 1
-
-
-def waiting_in_outbox(stack) -> int:
-    with sqlite3.connect(stack.var_dir / "outbox.db") as db:
-        return db.execute("select count(*) from outbox where delivered_at is null").fetchone()[0]
-
-
-def wait_until(condition, timeout=90.0):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(1)
 
 
 def test_every_request_arrives_once_through_api_crashes_and_an_action_server_restart(stack, staff):
@@ -96,13 +62,13 @@ def test_every_request_arrives_once_through_api_crashes_and_an_action_server_res
 
     for sender in patients[7:10]:  # the API down: they wait in the action server's outbox
         assert book(stack, sender)[-1]["custom"].get("saved") is True
-    assert waiting_in_outbox(stack) >= 3
+    assert waiting_in_outbox(stack.var_dir / "outbox.db") >= 3
 
     stack.kill("actions")  # crashes with requests waiting; the API comes back; then the action server
     stack.start("api")
     stack.start("actions")
     stack.wait_until_ready(timeout=90)
-    wait_until(lambda: waiting_in_outbox(stack) == 0)
+    wait_until(lambda: waiting_in_outbox(stack.var_dir / "outbox.db") == 0)
 
     for sender in patients[10:]:  # and business as usual
         assert "reference" in book(stack, sender)[-1]["text"]
@@ -143,26 +109,7 @@ def conversation(stack, sender):
             "select type_name, data from events where sender_id = ? and type_name in ('user', 'bot') order by id",
             [sender],
         ).fetchall()
-    turns = []
-    for kind, data in rows:
-        event = json.loads(data)
-        if kind == "user":
-            turns.append([event["text"], None])
-        elif turns and turns[-1][1] is None:
-            turns[-1][1] = ((event.get("data") or {}).get("custom") or {}).get("topic")
-    return [tuple(turn) for turn in turns]
-
-
-async def patient(client, url, sender, start, until):
-    """Asks QUESTIONS in turn (from `start`) until `until`; returns what it asked, in order."""
-    asked = []
-    while time.monotonic() < until:
-        question, topic = QUESTIONS[(start + len(asked)) % len(QUESTIONS)]
-        response = await client.post(url, json={"sender": sender, "message": question})
-        assert response.status_code == 200, response.text
-        assert [reply["custom"]["topic"] for reply in response.json()] == [topic], (sender, question)
-        asked.append((question, topic))
-    return asked
+    return turns_of(rows)
 
 
 def test_two_hundred_conversations_at_once_lose_nothing_and_keep_their_order(stack):
@@ -181,12 +128,7 @@ def test_two_hundred_conversations_at_once_lose_nothing_and_keep_their_order(sta
     made = {}
 
     def back_up():  # `clinic backup` while the crowd writes to every database
-        made["run"] = subprocess.run(
-            [str(Path(sys.executable).parent / "clinic"), "backup", str(backup)],
-            env={**os.environ, **stack.environment()},
-            capture_output=True,
-            text=True,
-        )
+        made["run"] = run_clinic(stack.environment(), "backup", str(backup))
 
     timer = threading.Timer(LOAD_SECONDS / 2, back_up)
     timer.start()

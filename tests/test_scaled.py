@@ -10,45 +10,39 @@ redis-server nginx` (.ci/run does it).
 from __future__ import annotations
 
 import asyncio
-import functools
-import json
 import shutil
 import tempfile
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
 import pytest
 
-from scripts.stack import free_port
-from tests.conftest import BOOKING, TEST_SETTINGS, add_staff_account, say
-from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, TIMEOUT, ask, open_chat
-from tests.test_resilience import QUESTIONS, patient, requests_by_conversation, wait_until
-from tests.test_webchat import PAGE, WEBCHAT, QuietFiles, replies, type_message
+from scripts.scaled import postgres_bin
+from tests.conftest import (
+    BOOKING,
+    QUESTIONS,
+    TEST_SETTINGS,
+    add_staff_account,
+    book,
+    page_at,
+    patient,
+    requests_by_conversation,
+    run_clinic,
+    say,
+    turns_of,
+    wait_until,
+    waiting_in_outbox,
+)
+from tests.test_browser import ask, open_chat
+from tests.test_staff_pages import csrf_of, log_in
+from tests.test_webchat import PAGE, replies, type_message
 
 pytestmark = pytest.mark.scaled
 
 SOAK_PATIENTS = 200
 SOAK_SECONDS = 40
-
-
-@pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    """A clinic's own web site with rasa-webchat on a page (tests/test_webchat.py's), on its own port."""
-    assert WEBCHAT.exists(), f"{WEBCHAT} is missing: `make test-scaled` fetches it"
-    folder = tmp_path_factory.mktemp("clinic-site")
-    shutil.copy(WEBCHAT, folder / "rasa-webchat.js")
-    server = ThreadingHTTPServer(
-        ("127.0.0.1", free_port()), functools.partial(QuietFiles, directory=str(folder))
-    )
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield folder, f"http://localhost:{server.server_address[1]}"
-    finally:
-        server.shutdown()
 
 
 @pytest.fixture(scope="module")
@@ -99,15 +93,7 @@ def conversation(scaled, sender):
             "select type_name, data from events where sender_id = %s and type_name in ('user', 'bot') order by id",
             [sender],
         )
-        rows = cursor.fetchall()
-    turns = []
-    for kind, data in rows:
-        event = json.loads(data)
-        if kind == "user":
-            turns.append([event["text"], None])
-        elif turns and turns[-1][1] is None:
-            turns[-1][1] = ((event.get("data") or {}).get("custom") or {}).get("topic")
-    return [tuple(turn) for turn in turns]
+        return turns_of(cursor.fetchall())
 
 
 def asks(replies):
@@ -202,21 +188,8 @@ def test_the_lock_store_hands_each_ticket_out_once_to_instances_asking_at_the_sa
 
 
 def waiting_in_outboxes(scaled) -> int:
-    import sqlite3
-
-    waiting = 0
-    for member in scaled.members:
-        path = member.var_dir / "outbox.db"
-        if path.exists():
-            with sqlite3.connect(path) as db:
-                waiting += db.execute("select count(*) from outbox where delivered_at is null").fetchone()[0]
-    return waiting
-
-
-def book(target, sender, messages=BOOKING):
-    for message in messages:
-        replies = say(target, sender, message)
-    return replies
+    paths = [member.var_dir / "outbox.db" for member in scaled.members]
+    return sum(waiting_in_outbox(path) for path in paths if path.exists())
 
 
 def test_bookings_sent_while_instances_are_killed_arrive_exactly_once(scaled, staff):
@@ -227,7 +200,7 @@ def test_bookings_sent_while_instances_are_killed_arrive_exactly_once(scaled, st
     scaled.api.kill("api")  # confirmed while the API is down: they wait in both instances' outboxes
     for n, sender in enumerate(patients[:4]):
         assert book(rasa_of(scaled, 1 + n % 2), sender, BOOKING[-1:])[-1]["custom"].get("saved") is True
-    assert [waiting_in_outboxes_of(member) for member in scaled.members] == [2, 2]
+    assert [waiting_in_outbox(member.var_dir / "outbox.db") for member in scaled.members] == [2, 2]
 
     scaled.kill_instance(1)  # crashes with requests waiting in its outbox
     for sender in patients[4:8]:  # confirmed on instance 2 alone, the API still down
@@ -249,11 +222,134 @@ def test_bookings_sent_while_instances_are_killed_arrive_exactly_once(scaled, st
     assert {sender: counts[sender] for sender in patients} == {sender: 1 for sender in patients}
 
 
-def waiting_in_outboxes_of(member) -> int:
+def in_outboxes(scaled, where: str, value: str) -> int:
+    """Rows of every instance's outbox whose `where` (SQL on the outbox's columns) matches `value`."""
     import sqlite3
+    from contextlib import closing
 
-    with sqlite3.connect(member.var_dir / "outbox.db") as db:
-        return db.execute("select count(*) from outbox where delivered_at is null").fetchone()[0]
+    found = 0
+    for member in scaled.members:
+        with closing(sqlite3.connect(member.var_dir / "outbox.db")) as db:
+            found += db.execute(f"select count(*) from outbox where {where}", [value]).fetchone()[0]
+    return found
+
+
+BY_REFERENCE = "reference = ?"
+BY_CONVERSATION = "json_valid(payload) and json_extract(payload, '$.conversation_id') = ?"
+
+
+def clinic(scaled, *args):
+    """`clinic` as staff run it on this machine: `set -a; . var/clinic.env` first (README "Scale-out")."""
+    done = run_clinic(scaled.clinic_environment(), *args)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+def test_clinic_forget_deletes_a_conversation_from_postgresql_and_its_requests_from_every_outbox(
+    scaled, staff
+):
+    """A delivered request (its reference left in an instance's outbox) and one still waiting there."""
+    delivered, waiting, kept = "forget-delivered", "forget-waiting", "forget-kept"
+    reference = book(scaled, delivered)[-1]["custom"]["reference"]
+    assert in_outboxes(scaled, BY_REFERENCE, reference) == 1
+    for sender in (waiting, kept):
+        book(scaled, sender, BOOKING[:-1])
+    scaled.api.kill("api")  # confirmed while the API is down: they wait in the instances' outboxes
+    try:
+        for sender in (waiting, kept):
+            assert book(scaled, sender, BOOKING[-1:])[-1]["custom"].get("saved") is True
+        assert in_outboxes(scaled, BY_CONVERSATION, waiting) == 1
+        assert all(conversation(scaled, sender) for sender in (delivered, waiting, kept))
+
+        said = clinic(scaled, "forget", reference)
+        assert f"Deleted request {reference}" in said
+        assert "conversation event(s) from postgresql://clinic:***@" in said  # never the password
+        said = clinic(scaled, "forget", waiting)
+        assert "request(s) queued by the action server from" in said
+    finally:
+        scaled.api.start("api")
+        scaled.api.wait_until_ready(names=["api"])
+    assert conversation(scaled, delivered) == [] and conversation(scaled, waiting) == []
+    assert in_outboxes(scaled, BY_REFERENCE, reference) == 0
+    assert in_outboxes(scaled, BY_CONVERSATION, waiting) == 0
+    assert len(conversation(scaled, kept)) == len(BOOKING)  # another patient's: untouched, and delivered
+    wait_until(lambda: requests_by_conversation(scaled, staff)[kept] == 1)
+    assert requests_by_conversation(scaled, staff)[waiting] == 0  # forgotten before it was delivered
+
+
+def test_a_manager_forgetting_a_patient_in_the_staff_pages_deletes_the_conversation_from_postgresql(scaled):
+    """The staff page "forget a patient" (as `clinic forget REQ-…`): the API reads the same tracker store."""
+    manager = ("scaled-manager", "a long enough manager password")
+    run_clinic(
+        scaled.api.environment(), "staff", "add", manager[0], "--manager", stdin=manager[1] + "\n"
+    ).check_returncode()
+    reference = book(scaled, "forget-on-the-page")[-1]["custom"]["reference"]
+    assert conversation(scaled, "forget-on-the-page")
+    with httpx.Client(base_url=scaled.urls["api"], follow_redirects=True) as api:
+        log_in(api, manager)
+        token = csrf_of(api.get("/staff/team"))
+        forgotten = api.post(
+            "/staff/team/forget", data={"csrf": token, "reference": reference, "confirm": "yes"}
+        )
+    assert f"Forgot {reference}" in forgotten.text
+    assert conversation(scaled, "forget-on-the-page") == []
+    assert in_outboxes(scaled, BY_REFERENCE, reference) == 0
+
+
+def test_clinic_purge_deletes_old_conversations_from_postgresql_and_old_requests_from_every_outbox(scaled):
+    """Two conversations and their delivered requests, one made to look three days old."""
+    import sqlite3
+    from contextlib import closing
+
+    import psycopg2
+
+    old, recent = "purge-old", "purge-recent"
+    references = {sender: book(scaled, sender)[-1]["custom"]["reference"] for sender in (old, recent)}
+    for reference in references.values():  # the outbox marks a request delivered once the API has it
+        wait_until(
+            lambda r=reference: in_outboxes(scaled, "delivered_at is not null and reference = ?", r) == 1
+        )
+    three_days = 3 * 24 * 3600
+    url = scaled.tracker_store_url or scaled.servers.tracker_store_url
+    with psycopg2.connect(url) as db, db.cursor() as cursor:
+        cursor.execute("update events set timestamp = timestamp - %s where sender_id = %s", [three_days, old])
+    for member in scaled.members:
+        with closing(sqlite3.connect(member.var_dir / "outbox.db")) as outbox, outbox:
+            outbox.execute(
+                "update outbox set delivered_at = delivered_at - ?, next_attempt_at = next_attempt_at - ? "
+                "where reference = ?",
+                [three_days, three_days, references[old]],
+            )
+
+    said = clinic(scaled, "purge", "--older-than", "2d")
+    assert "conversation event(s) from postgresql://" in said
+    assert conversation(scaled, old) == []
+    assert len(conversation(scaled, recent)) == len(BOOKING)
+    assert in_outboxes(scaled, BY_REFERENCE, references[old]) == 0
+    assert in_outboxes(scaled, BY_REFERENCE, references[recent]) == 1
+
+
+def test_clinic_backup_dumps_postgresql_and_copies_every_outbox(scaled, tmp_path):
+    import json
+    import subprocess
+
+    book(scaled, "backed-up")
+    said = clinic(scaled, "backup", str(tmp_path / "backup"))
+    assert "dumped with pg_dump" in said
+    manifest = json.loads((tmp_path / "backup" / "manifest.json").read_text())
+    by_name = {entry["name"]: entry for entry in manifest["databases"]}
+    assert set(by_name) == {"handoffs", "rasa_tracker", "outbox-instance-1", "outbox-instance-2"}
+    assert {entry["integrity_check"] for entry in by_name.values()} == {"ok"}
+    assert by_name["rasa_tracker"]["format"] == "pg_dump" and "***" in by_name["rasa_tracker"]["source"]
+    dump = tmp_path / "backup" / by_name["rasa_tracker"]["file"]
+    assert dump.stat().st_mode & 0o777 == 0o600
+    listed = subprocess.run(
+        [str(postgres_bin() / "pg_restore"), "--list", str(dump)], capture_output=True, text=True, check=True
+    )
+    assert "TABLE DATA public events" in listed.stdout
+    # What `clinic restore` checks before it would write anything: every copy, the dump too.
+    checked = run_clinic(scaled.clinic_environment(), "restore", str(tmp_path / "backup"))
+    assert "is a sound backup" in checked.stderr, checked.stderr
 
 
 def test_two_hundred_conversations_across_instances_lose_nothing_and_keep_their_order(scaled):
@@ -277,31 +373,10 @@ def test_two_hundred_conversations_across_instances_lose_nothing_and_keep_their_
         assert conversation(scaled, sender) == asked[sender]
 
 
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-
-
-def page_in(browser, base_url):
-    context = browser.new_context(base_url=base_url)
-    context.set_default_timeout(TIMEOUT)
-    page = context.new_page()
-    page.errors = []
-    page.on("pageerror", lambda error: page.errors.append(str(error)))
-    return page
-
-
 def test_our_widget_keeps_its_conversation_through_the_load_balancer_whichever_instance_dies(scaled, browser):
     """socket.io through nginx (polling, then the WebSocket upgrade); its instance killed, the widget
     reconnects to the other one, whose same session key accepts the conversation's token."""
-    page = page_in(browser, scaled.urls["api"])
+    page = page_at(browser, scaled.urls["api"])
     open_chat(page)  # the API's page: its widget talks to the load balancer
     ask(page, "I'd like to book an appointment")
     assert "Which treatment would you like to book?" in page.locator(".cw-bot").last.inner_text()
@@ -320,7 +395,7 @@ def test_our_widget_keeps_its_conversation_through_the_load_balancer_whichever_i
 def test_rasa_webchat_keeps_its_conversation_through_the_load_balancer(scaled, browser, site):
     folder, origin = site
     (folder / "index.html").write_text(PAGE.replace("RASA_URL", scaled.urls["rasa"]), encoding="utf-8")
-    page = page_in(browser, origin)
+    page = page_at(browser, origin)
     page.goto("/index.html")
     replies(page).first.wait_for()  # the greeting (rasa-webchat's initPayload)
     answer = type_message(page, "I'd like to book an appointment")

@@ -12,8 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import BOOKING, TEST_SETTINGS, add_staff_account, say
-from tests.test_resilience import requests_by_conversation
+from tests.conftest import BOOKING, TEST_SETTINGS, add_staff_account, requests_by_conversation, say
 
 pytestmark = pytest.mark.scaled
 

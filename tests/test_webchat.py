@@ -1,26 +1,18 @@
 """rasa-webchat 1.0.1, the widget most Rasa sites embed, against our real stack in a real browser.
 
 Embedded as a clinic's web developer would embed it, on a page of the clinic's own site (its own origin,
-allowed in CLINIC_ALLOWED_ORIGINS): its npm package's standalone bundle (build/webchat/, `make test`
-fetches it and checks its published integrity) and ten lines of set-up. It must render every reply with
-its buttons, as our widget does.
+allowed in CLINIC_ALLOWED_ORIGINS; tests/conftest.py's `site`): its npm package's standalone bundle
+(build/webchat/, `make test` fetches it and checks its published integrity) and ten lines of set-up.
+It must render every reply with its buttons, as our widget does.
 """
 
 from __future__ import annotations
 
-import functools
-import shutil
-import threading
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
-
 import pytest
 
-from scripts.stack import free_port
-from tests.conftest import project_file, running_stack
-from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, TIMEOUT
+from tests.conftest import page_at, running_stack
 
 pytestmark = pytest.mark.e2e
-WEBCHAT = project_file("build", "webchat", "rasa-webchat-1.0.1.js")
 PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>A clinic's page with rasa-webchat</title></head>
 <body>
@@ -37,51 +29,19 @@ PAGE = """<!doctype html>
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    """The clinic's own web site: a static server on its own port, serving the page and the bundle."""
-    assert WEBCHAT.exists(), f"{WEBCHAT} is missing: `make test` fetches it"
-    folder = tmp_path_factory.mktemp("clinic-site")
-    shutil.copy(WEBCHAT, folder / "rasa-webchat.js")
-    server = ThreadingHTTPServer(
-        ("127.0.0.1", free_port()), functools.partial(QuietFiles, directory=str(folder))
-    )
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield folder, f"http://localhost:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-
-
-class QuietFiles(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the base class's name
-        pass
-
-
-@pytest.fixture(scope="module")
 def stack(tmp_path_factory, site):
     _, origin = site
     yield from running_stack(tmp_path_factory, "webchat-stack", CLINIC_ALLOWED_ORIGINS=origin)
 
 
 @pytest.fixture(scope="module")
-def page(stack, site):
+def page(stack, site, browser):
     """One browser profile for the whole conversation, so that a reload keeps its localStorage."""
-    from playwright.sync_api import sync_playwright
-
     folder, origin = site
     (folder / "index.html").write_text(PAGE.replace("RASA_URL", stack.urls["rasa"]), encoding="utf-8")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        context = browser.new_context(base_url=origin)
-        context.set_default_timeout(TIMEOUT)
-        page = context.new_page()
-        page.errors = []
-        page.on("pageerror", lambda error: page.errors.append(str(error)))
-        page.goto("/index.html")
-        try:
-            yield page
-        finally:
-            browser.close()
+    page = page_at(browser, origin)
+    page.goto("/index.html")
+    return page
 
 
 def replies(page):

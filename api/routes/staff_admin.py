@@ -16,11 +16,13 @@ from api import store
 from api.auth import BadUsername, LockedOut, WeakPassword, check_staff_password, check_username, hash_password
 from api.cli import REFERENCE, forget_request
 from api.clinic_time import clinic_zone
+from api.conversations import TrackerStoreUnreachable
 from api.deps import DbDep, ManagerPageDep, SettingsDep, StaffPageDep
 from api.export import write_csv
 from api.limits import LoginsDep, locked_out
 from api.sessions import find_session, set_session_cookie, start_session, tell_next_page
 from api.staff_views import EXPIRED, csrf_ok, render_page
+from api.tracker_store import TrackerStoreConfigError, configured
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/staff", tags=["staff pages"], include_in_schema=False)
@@ -210,9 +212,13 @@ def forget_patient(
         message = "Tick the box to confirm: forgetting cannot be undone."
     else:
         try:
-            forget_request(db, settings, given)
+            tracker = configured(settings.rasa_endpoints, settings.rasa_tracker_db)
+            forget_request(db, settings, tracker, given)
         except store.ReferenceNotFound as missing:
             message = sentence(str(missing)) + " Nothing was deleted."
+        except (TrackerStoreConfigError, TrackerStoreUnreachable) as trouble:
+            log.warning("A manager could not forget request %s: %s", given, type(trouble).__name__)
+            message = f"{trouble} The request is kept: try again, or use `clinic forget {given}`."
         else:
             log.info("A manager forgot request %s", given)
             store.record_activity(db, who=session.username, what="forgot a patient", detail=given)

@@ -12,14 +12,19 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, TextIO, Tuple
+from typing import Dict, List, Optional, TextIO, Tuple
 
 from scripts.bench import accuracy, driver, growth, profile, training
+from scripts.bench import scaled as bench_scaled
 from scripts.bench.processes import BareRasa, MemorySampler, first_answer, machine, rss_mb
-from scripts.bench.report import BARE_NAME, OUR_NAME, Results, render
+from scripts.bench.report import BARE_NAME, OUR_NAME, Results, render, scaled_table
 from scripts.stack import ROOT, Ports, Stack
 
 REPORT = ROOT / "docs" / "benchmarks.md"
+# A full run's 1 vs 2 instances table also goes here, between these two lines.
+SCALING = ROOT / "docs" / "scaling.md"
+SCALING_BEGIN = "<!-- make bench writes the table below: do not edit by hand -->"
+SCALING_END = "<!-- end of make bench's table -->"
 # A quick run is for everyday comparisons: it must not replace the committed full report.
 QUICK_REPORT = ROOT / "build" / "bench" / "quick" / "benchmarks.md"
 MODEL = ROOT / "models" / "clinic.tar.gz"
@@ -40,6 +45,8 @@ class Plan:
     tracker_seconds: float
     profile_seconds: float
     floor_starts_early: bool  # start the floor during the accuracy step (its start-up then reads slower)
+    # 1 vs 2 scaled instances: (saturation, busy hour) seconds, or None to skip them (quick mode).
+    scaled_seconds: Optional[Tuple[float, float]]
 
     def describe(self) -> Dict[str, str]:
         closed = sorted(p for p, paused in self.phases if not paused)
@@ -49,6 +56,11 @@ class Plan:
             "with pauses": f"{', '.join(map(str, paused))} patients for {self.paused_seconds:.0f} s each",
             "training": "cold and after a one-line change" if self.one_line_change else "cold only",
         }
+        if self.scaled_seconds:
+            found["scale-out"] = (
+                f"make run's stack, 1 and 2 instances: 50 patients, saturation {self.scaled_seconds[0]:.0f} s, "
+                f"busy hour {self.scaled_seconds[1]:.0f} s"
+            )
         if self.growth_factors:
             found["growth"] = (
                 f"{', '.join(f'{f}x' for f in self.growth_factors)} topics; tracker store at "
@@ -68,6 +80,7 @@ FULL = Plan(
     tracker_seconds=15,
     profile_seconds=15,
     floor_starts_early=False,
+    scaled_seconds=bench_scaled.SECONDS,
 )
 QUICK = Plan(
     "quick",
@@ -80,6 +93,7 @@ QUICK = Plan(
     tracker_seconds=0,
     profile_seconds=0,
     floor_starts_early=True,
+    scaled_seconds=None,  # about 6 minutes: `make bench` or `make bench-scaled`
 )
 
 
@@ -289,6 +303,49 @@ def measure_topic_growth(plan: Plan, results: Results, topics: set, offered: Lis
         results.growth.append(growth.grow(factor, topics, offered, work / f"grown-{factor}x"))
 
 
+def measure_scale_out(plan: Plan, results: Results) -> None:
+    """1 vs 2 instances behind nginx on PostgreSQL and Redis, beside make run's stack, when they are installed."""
+    why_not = bench_scaled.missing()
+    if plan.scaled_seconds is None:
+        results.scaled_skipped = "`make bench QUICK=1` skips it (about 6 minutes more): `make bench` or `make bench-scaled` runs it."
+    elif why_not:
+        results.scaled_skipped = f"it needs PostgreSQL, Redis and nginx installed. {why_not.rstrip('.')}."
+    else:
+        say("scale-out: make run's stack, then 1 and 2 instances behind nginx on PostgreSQL and Redis")
+        try:
+            results.scaled = bench_scaled.compare(plan.scaled_seconds)
+        except Exception as error:  # the rest of the report is still worth writing
+            results.scaled_skipped = (
+                f"the scaled set-up failed ({type(error).__name__}: {error}); its log is above."
+            )
+            say(f"scale-out: FAILED: {results.scaled_skipped}")
+            return
+        saturation, busy = plan.scaled_seconds
+        results.scaled_plan = (
+            f"saturation {saturation:.0f} s in a closed loop, the busy hour {busy:.0f} s with 2-5 s pauses"
+        )
+        return
+    say(f"scale-out: SKIPPED: {results.scaled_skipped}")
+
+
+def write_scaling_table(results: Results) -> None:
+    """The full run's table into docs/scaling.md too, where the sizing advice reads it."""
+    text = SCALING.read_text(encoding="utf-8")
+    if SCALING_BEGIN not in text or SCALING_END not in text:
+        say(f"  {SCALING.relative_to(ROOT)} has no place marked for the table: not changed")
+        return
+    head, rest = text.split(SCALING_BEGIN, 1)
+    _, tail = rest.split(SCALING_END, 1)
+    about = results.machine
+    table = (
+        f"\n**{results.date}**, measured by `make bench` ({results.scaled_plan}; {about['cores']} cores, "
+        f"{about['cpu']}; load average at the start of the run {about['load']}):\n\n"
+        f"{scaled_table(results.scaled)}\n"
+    )
+    SCALING.write_text(head + SCALING_BEGIN + table + SCALING_END + tail, encoding="utf-8")
+    say(f"  the table also went into {SCALING.relative_to(ROOT)}")
+
+
 def write_report(results: Results, report: Path) -> None:
     report.parent.mkdir(parents=True, exist_ok=True)
     report.write_text(render(results, report), encoding="utf-8")
@@ -317,10 +374,13 @@ def run(plan: Plan, report: Path, command: str) -> Results:
         finally:
             bare.stop()
             stack.stop()
-        # After the servers have stopped: training gets the machine to itself.
+        # After the servers have stopped: training, then each scaled set-up, gets the machine to itself.
         measure_topic_growth(plan, results, topics, offered, work)
+    measure_scale_out(plan, results)
     results.seconds = time.monotonic() - started
     write_report(results, report)
+    if results.scaled and report == REPORT:
+        write_scaling_table(results)
     return results
 
 

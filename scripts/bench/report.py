@@ -54,6 +54,10 @@ class Results:
     profile: Optional[Profile] = None
     profiled: bool = False  # a profile was tried (full mode)
     floor_started_early: bool = False  # the floor started during the accuracy step (quick mode)
+    # Scale-out (scripts/bench/scaled.py): make run's stack, 1 and 2 instances, a row each; or why not.
+    scaled: List[Dict[str, object]] = field(default_factory=list)
+    scaled_skipped: str = ""
+    scaled_plan: str = ""
     seconds: float = 0.0
 
 
@@ -456,6 +460,52 @@ def _write_plots(results: Results, folder: Path) -> None:
         plot_growth(results, folder / "bench_growth.png")
 
 
+SCALED_COLUMNS = [
+    ("set-up", "set-up"),
+    ("saturation msg/s", "saturation msg/s"),
+    ("saturation p95 ms", "p95 ms"),
+    ("CPU ms/msg", "CPU ms/msg"),
+    ("of which rasa", "of which Rasa"),
+    ("actions", "action servers"),
+    ("postgres+redis+nginx", "PostgreSQL + Redis + nginx"),
+    ("cores per instance", "cores per instance (Rasa + action server)"),
+    ("busy msg/s", "busy hour msg/s"),
+    ("busy p95 ms", "busy p95 ms"),
+    ("errors", "errors"),
+]
+
+
+def scaled_table(rows: List[Dict[str, object]]) -> str:
+    """The 1 vs 2 instances table (docs/benchmarks.md, and docs/scaling.md on a full run)."""
+    lines = [
+        "| " + " | ".join(title for _, title in SCALED_COLUMNS) + " |",
+        "|" + "---|" * len(SCALED_COLUMNS),
+    ]
+    for row in rows:
+        row = {**row, "errors": int(row.get("saturation errors", 0)) + int(row.get("busy errors", 0))}  # type: ignore[call-overload]
+        lines.append("| " + " | ".join(str(row.get(key, "")) for key, _ in SCALED_COLUMNS) + " |")
+    return "\n".join(lines)
+
+
+def scaled_figures(rows: List[Dict[str, object]]) -> Dict[str, Any]:
+    """What the rows say in a sentence: 2 instances against 1, and the CPU a message costs."""
+    if len(rows) < 3:
+        return {}
+    one, two = rows[1], rows[2]
+    gain = float(two["saturation msg/s"]) / max(0.1, float(one["saturation msg/s"])) - 1  # type: ignore[arg-type]
+    cpu_ms = sum(float(row["CPU ms/msg"]) for row in rows[1:]) / 2  # type: ignore[arg-type]
+    # A patient's messages a second in the busy hour (50 patients pausing 2-5 s between messages).
+    per_patient = float(two["busy msg/s"]) / float(two["patients"])  # type: ignore[arg-type]
+    return {
+        "one": one,
+        "two": two,
+        "gain_pct": round(100 * gain),
+        "cpu_ms": round(cpu_ms, 1),
+        "per_patient": round(per_patient, 2),
+        "patients_per_core": round(1000 / cpu_ms / per_patient) if per_patient else 0,
+    }
+
+
 def _template() -> jinja2.Template:
     environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
@@ -489,6 +539,8 @@ def _values(results: Results) -> Dict[str, Any]:
         "grown": _grown(results),
         "growth_rows": _growth_rows(results.growth),
         "tracker_rows": _tracker_rows(results.tracker),
+        "scaled_table": scaled_table(results.scaled) if results.scaled else "",
+        "scaled": scaled_figures(results.scaled),
     }
 
 
