@@ -126,4 +126,6 @@ def in_a_form(parse: Dict[str, Any]) -> Dict[str, Any]:
     return {**parse, "intent": ranking[0], "intent_ranking": ranking}
 
 
-OUR_TOPIC_IN_A_FORM = 0.1
+# Chosen on the typed conversations: the model trained with other assistants' requests as out of scope
+# gives "can you tell me if it hurts first?" needle_pain 0.07 (0.12 before them).
+OUR_TOPIC_IN_A_FORM = 0.05

@@ -136,7 +136,9 @@ def context(doc: Doc, span: Span, cues: List[Tuple[str, int, int]]) -> Optional[
 
     allowed = CONTEXTS_FOR.get(span.label_, ALL_CONTEXTS)
     if "idiom" in allowed and any(kind == "idiom" and start <= span.start < end for kind, start, end in cues):
-        return "idiom"  # the flag's own words are a figure of speech, whenever: "overdosed on lattes this week"
+        return (
+            "idiom"  # the flag's own words are a figure of speech, whenever: "overdosed on lattes this week"
+        )
     if any(kind == "now" and inside(clause, start, end) for kind, start, end in cues):
         return None
     for kind, start, end in cues:

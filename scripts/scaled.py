@@ -39,10 +39,6 @@ ENDPOINTS = ROOT / "endpoints.scaled.yml"
 PARTS = ("data", "api", "instances", "balancer")
 DATABASE = "rasa"
 DATABASE_USER = "clinic"
-# Rasa keeps its connections to the action server open for up to 15 s idle (aiohttp's default); the
-# action server (Sanic) closed them after 5 s, so a burst after a pause wrote into connections being
-# closed ("Cannot write to closing transport": the soak test's first failures). The server now waits longer.
-ACTION_SERVER_KEEP_ALIVE = {"SANIC_KEEP_ALIVE_TIMEOUT": "75"}
 # Each Rasa instance's connections to PostgreSQL (SQLAlchemy's pool; Rasa's default is 50 + 100 each,
 # more than PostgreSQL's 100 for two instances).
 POOL = {"SQL_POOL_SIZE": "10", "SQL_MAX_OVERFLOW": "10"}
@@ -448,9 +444,7 @@ class Instance(Stack):
         }
 
     def environment_of(self, name: str) -> Dict[str, str]:
-        environment = super().environment_of(name)
-        if name == "actions":
-            environment.update(ACTION_SERVER_KEEP_ALIVE)
+        environment = super().environment_of(name)  # the action server's keep-alive included
         if name == "rasa":  # the stores' addresses and passwords: Rasa's only
             environment.update(
                 {"CLINIC_TRACKER_STORE_URL": self.tracker_store_url, **self.lock_store.environment(), **POOL}

@@ -25,6 +25,10 @@ import httpx
 from clinic.files import PRIVATE_UMASK, keep_private, private_folder
 from clinic.settings import origins as read_origins
 
+# Rasa keeps its connections to the action server open for up to 15 s idle (aiohttp's default); the
+# action server (Sanic) closed them after 5 s, so a burst after a pause wrote into connections being
+# closed ("Cannot write to closing transport": a soak test's reply lost). The server now waits longer.
+ACTION_SERVER_KEEP_ALIVE = {"SANIC_KEEP_ALIVE_TIMEOUT": "75"}
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 # Secrets are never passed on to every process: each gets only those it uses (Stack.secrets_of).
@@ -199,7 +203,10 @@ class Stack:
         }
 
     def environment_of(self, name: str) -> Dict[str, str]:
-        return {**self.environment(), **self.secrets_of(name)}
+        environment = {**self.environment(), **self.secrets_of(name)}
+        if name == "actions":
+            environment.update(ACTION_SERVER_KEEP_ALIVE)
+        return environment
 
     def start(self, only: Optional[str] = None) -> Stack:
         """Start every process, or just one (to restart it after `stop(name)`)."""

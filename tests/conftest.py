@@ -157,7 +157,12 @@ def add_staff_account(stack, account=STAFF_ACCOUNT, *, manager=False):
     import httpx
 
     done = run_clinic(
-        stack.environment(), "staff", "add", account[0], *(["--manager"] if manager else []), stdin=account[1] + "\n"
+        stack.environment(),
+        "staff",
+        "add",
+        account[0],
+        *(["--manager"] if manager else []),
+        stdin=account[1] + "\n",
     )
     done.check_returncode()
     return httpx.BasicAuth(*account)

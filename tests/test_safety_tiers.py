@@ -176,4 +176,6 @@ def test_a_flag_set_aside_travels_as_context_for_the_answer(nlp):
 )
 def test_questions_about_a_normal_session_raise_no_flag_beyond_same_day(nlp, text):
     doc = nlp(text)
-    assert [span.id_ for span in doc.spans[FOUND] if span.label_ != "urgent" or span.id_ == "retained_needle"] == []
+    assert [
+        span.id_ for span in doc.spans[FOUND] if span.label_ != "urgent" or span.id_ == "retained_needle"
+    ] == []

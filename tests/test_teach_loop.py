@@ -22,12 +22,13 @@ from tests.conftest import BOOKING, FAQ_TOPICS, add_staff_account, running_stack
 from tests.test_browser import ask, last_reply, log_in, open_chat, screenshot, serious_violations
 
 pytestmark = pytest.mark.e2e
-# The chat tests' Chromium and pages, on this module's stack.
-browser = test_browser.browser
+# The chat tests' pages, on this module's stack (Chromium itself is conftest's `browser`).
 new_page = test_browser.new_page
 KIM = ("kim", "a long enough password")  # front desk
 MORGAN = ("morgan", "the manager's long password")
-MISSED = "can I drive home after the pins"  # "Did you mean ...?" from the model `make train` builds
+MISSED = "can I drive home after the pins"  # not answered by the model `make train` builds
+# "Did you mean ...?" or "I can't answer": both are queued, each shown as what the assistant did.
+MISSED_GETS = {"clarify": 'asked "Did you mean …?"', "out_of_scope": 'said "I can\'t answer that"'}
 RIGHT_TOPIC = "preparation_aftercare"
 RETRAINING = 400  # seconds: training and scoring two models on a busy 2-core machine
 # Wrong labels a tired colleague might give: questions about pain taught as cost and insurance.
@@ -104,7 +105,8 @@ def test_a_missed_phrasing_is_taught_in_the_browser_retrained_pulled_and_then_an
     patient = new_page()
     open_chat(patient)
     ask(patient, MISSED)
-    assert last_reply(patient).get_attribute("data-topic") == "clarify"
+    missed_got = last_reply(patient).get_attribute("data-topic")
+    assert missed_got in MISSED_GETS
     assert model_etag(stack) == (404, None)  # nothing promoted: Rasa runs the model it started with
     booking = "teach-loop-booking"
     for message in BOOKING[:2]:  # a booking begun before the switch: it asks for the name next
@@ -115,7 +117,7 @@ def test_a_missed_phrasing_is_taught_in_the_browser_retrained_pulled_and_then_an
     log_in(kim, KIM)
     kim.goto("/staff/review")
     row = kim.locator("tr", has_text=MISSED)
-    assert 'asked "Did you mean …?"' in row.inner_text()
+    assert MISSED_GETS[missed_got] in row.inner_text()
     row.get_by_label(f"What “{MISSED}” should have got").select_option(RIGHT_TOPIC)
     row.get_by_role("button", name=f"Teach: {MISSED}").click()
     kim.get_by_role("status").filter(has_text="Taught").wait_for()
