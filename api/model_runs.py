@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -174,6 +175,21 @@ def promoted(db: Database) -> Optional[Dict[str, Any]]:
         if row["model_path"] and Path(row["model_path"]).is_file():
             return row
     return None
+
+
+KEEP_RUN_FOLDERS = 3  # the latest runs' folders (model, training data, log), besides the promoted model's
+
+
+def prune_run_folders(db: Database, models_dir: Path, keep: int = KEEP_RUN_FOLDERS) -> List[Path]:
+    """Deletes the folders of older runs (each holds a ~15 MB model and a copy of the staff's labels),
+    keeping the latest `keep` and the one whose model Rasa runs; their scores stay in the history."""
+    folders = {int(f.name[4:]): f for f in models_dir.glob("run-*") if f.is_dir() and f.name[4:].isdigit()}
+    current = promoted(db)
+    kept = set(sorted(folders, reverse=True)[:keep]) | ({current["id"]} if current else set())
+    removed = [folder for run, folder in sorted(folders.items()) if run not in kept]
+    for folder in removed:
+        shutil.rmtree(folder, ignore_errors=True)
+    return removed
 
 
 def history(db: Database, limit: int = 20) -> List[Dict[str, Any]]:

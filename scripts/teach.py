@@ -130,9 +130,11 @@ def retrain(run: int, db_path: Path, models_dir: Path, base_model: Path, config:
     known = Scores.from_json(current["scores"]) if current else None
     if known is None or known.asked != fingerprint(questions):
         known = score(Path(current["model_path"]) if current else base_model, questions)
-    return model_runs.finish_run(
+    promoted = model_runs.finish_run(
         db, run, baseline=known, scores=score(model, questions), model_path=model, sha256=sha256_of(model)
     )
+    model_runs.prune_run_folders(db, models_dir)
+    return promoted
 
 
 def main() -> None:

@@ -199,6 +199,25 @@ def test_one_retraining_at_a_time(tmp_path):
         model_runs.start_run(db, by="kim", labels=1)
 
 
+def test_old_runs_folders_go_but_the_running_model_and_the_latest_runs_stay(tmp_path):
+    db, models = connect(tmp_path / "handoffs.db"), tmp_path / "models"
+    worse = Scores(**{**SCORES.__dict__, "right": 299})
+    for _ in range(6):
+        run = model_runs.start_run(db, by="morgan", labels=1)
+        path = models / f"run-{run}" / "model.tar.gz"
+        path.parent.mkdir(parents=True)
+        path.write_bytes(b"a model")
+        model_runs.finish_run(
+            db, run, baseline=SCORES, scores=SCORES if run == 2 else worse, model_path=path, sha256="sha"
+        )
+
+    model_runs.prune_run_folders(db, models)
+
+    assert sorted(folder.name for folder in models.iterdir()) == ["run-2", "run-4", "run-5", "run-6"]
+    assert model_runs.promoted(db)["id"] == 2  # the model Rasa runs is never deleted
+    assert len(model_runs.history(db)) == 6  # every run's scores stay on the page
+
+
 @pytest.fixture
 def model_api(api_settings, tmp_path):
     """The API with Rasa's model key set."""
