@@ -18,8 +18,6 @@ import pytest
 
 from tests.conftest import project_file
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
 AXE = project_file("node_modules", "axe-core", "axe.min.js")
 SCREENSHOTS = project_file("docs", "screenshots")
 BIN = Path(sys.executable).parent
@@ -120,18 +118,6 @@ def desk(tmp_path_factory):
         yield front_desk
     finally:
         front_desk.stop()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 @pytest.fixture
