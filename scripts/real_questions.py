@@ -33,6 +33,7 @@ GATHERED = [
     "gathered_offtopic_and_acu.tsv",
     "gathered_round3.tsv",  # third round: IMS, insurance and visit questions the first two missed
     "gathered_round4.tsv",  # fourth round: the weakest topics, Title Case headings, named plans, TCM words
+    "gathered_round5.tsv",  # fifth round: new sites only; whole clinic FAQ lists, acupuncture theory, off-topic
 ]
 # Each labelling round: the questions (n, question) and the two independent passes (n, topic, also_ok, ...).
 BATCHES = [
@@ -40,6 +41,7 @@ BATCHES = [
     ("to_label_batch2.tsv", "labels_batch2_pass1.tsv", "labels_batch2_pass2.tsv"),
     ("to_label_batch3.tsv", "labels_batch3_pass1.tsv", "labels_batch3_pass2.tsv"),
     ("to_label_batch4.tsv", "labels_batch4_pass1.tsv", "labels_batch4_pass2.tsv"),
+    ("to_label_batch5.tsv", "labels_batch5_pass1.tsv", "labels_batch5_pass2.tsv"),
 ]
 SPLITS = ["train"] * 6 + ["dev"] * 2 + ["test"] * 2  # by the domain's hash, mod 10
 
