@@ -29,7 +29,7 @@ $(INSTALLED): pyproject.toml
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	@touch $@
 
-$(SPACY): $(INSTALLED) bot/pipeline.py bot/red_flags.py $(wildcard bot/patterns/*.jsonl) $(wildcard bot/patterns/*.txt)
+$(SPACY): $(INSTALLED) bot/pipeline.py bot/red_flags.py bot/emergency_now.py $(wildcard bot/patterns/*.jsonl) $(wildcard bot/patterns/*.txt) $(wildcard bot/safety_examples/*.yml) $(TRAINING_DATA)
 	$(PY) -m bot.pipeline build/clinic_nlp
 
 # Rasa keeps its own cache too: a change that doesn't touch the data retrains in seconds.

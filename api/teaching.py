@@ -33,8 +33,7 @@ MAX_WORDINGS_PER_QUESTION = 10
 TRAINING_DATA = PROJECT / "data" / "nlu"
 EVALUATION_SETS = (
     PROJECT / "tests" / "data" / "nlu_holdout.yml",
-    PROJECT / "tests" / "data" / "safety_dev.yml",
-    PROJECT / "tests" / "data" / "safety_dev2.yml",
+    *sorted((PROJECT / "bot" / "safety_examples").glob("*.yml")),  # the safety development sets
     PROJECT / "tests" / "data" / "safety_eval.yml",
 )
 REAL_QUESTIONS = PROJECT / "data" / "real" / "questions.tsv"

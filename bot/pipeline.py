@@ -1,7 +1,9 @@
-"""Builds the clinic's spaCy pipeline: blank English, lookup lemmas, clinic terms, red flags.
+"""Builds the clinic's spaCy pipeline: blank English, lookup lemmas, clinic terms, red flags, and the
+emergency-now reader.
 
 Pretrained spaCy pipelines can't be downloaded here, so ours is rules over data files:
-`patterns/clinic_terms.jsonl` (THERAPY, BODY_PART, CONDITION) and `patterns/red_flags.jsonl`.
+`patterns/clinic_terms.jsonl` (THERAPY, BODY_PART, CONDITION) and `patterns/red_flags.jsonl`; the one
+learnt part, `emergency_now`, is trained here from `safety_examples/` and data/nlu (a few seconds).
 
     python -m bot.pipeline build/clinic_nlp
 """
@@ -18,6 +20,7 @@ from spacy.language import Language
 from spacy.pipeline import EntityRuler
 
 from bot import red_flags  # noqa: F401  (registers the "red_flags" factory)
+from bot.emergency_now import EmergencyNow, nlu_examples, safety_examples
 
 PATTERNS = Path(__file__).parent / "patterns"
 DEFAULT_OUTPUT = Path("build/clinic_nlp")
@@ -29,8 +32,10 @@ def build() -> Language:
     nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
     ruler = cast(EntityRuler, nlp.add_pipe("entity_ruler", config={"phrase_matcher_attr": "LOWER"}))
     nlp.add_pipe("red_flags")
+    emergency_now = cast(EmergencyNow, nlp.add_pipe("emergency_now"))
     nlp.initialize()  # loads the lemma tables from spacy-lookups-data and the red-flag patterns
     ruler.add_patterns(list(srsly.read_jsonl(PATTERNS / "clinic_terms.jsonl")))
+    emergency_now.fit(nlp, safety_examples() + nlu_examples())
     nlp.meta["name"] = "clinic_nlp"
     nlp.meta["description"] = "Clinic terms and red flags on blank English (rules only)"
     return nlp

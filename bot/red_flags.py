@@ -15,6 +15,7 @@ import srsly
 from spacy.language import Language
 from spacy.matcher import Matcher
 from spacy.tokens import Doc, Span, Token
+from spacy.vocab import Vocab
 
 # No `from __future__ import annotations` here: spaCy reads the factory's annotations at runtime.
 PATTERNS_FILE = Path(__file__).parent / "patterns" / "red_flags.jsonl"
@@ -25,7 +26,30 @@ MILD_WORDS_FILE = Path(__file__).parent / "patterns" / "mild_symptom_words.txt"
 
 # A negation word at most this many tokens before a red flag, in the same clause, cancels it.
 NEGATION_WINDOW = 4
-NEGATIONS = {"no", "not", "never", "without", "none", "nothing", "nor", "denies", "deny", "zero", "nt"}
+NEGATIONS = {
+    "no",
+    "not",
+    "never",
+    "without",
+    "none",
+    "nothing",
+    "nor",
+    "denies",
+    "deny",
+    "zero",
+    "nt",
+    "nobody",
+    "noone",
+}
+# "no shortness of breath or chest discomfort": a list joined by "or" stays under the negation, so each
+# "or" between the negation word and the flag lengthens the window by this much.
+OR_WORDS = {"or", "nor"}
+OR_EXTRA = 4
+# A symptom word followed by one of these is denied ("breathing fine, just tight shoulders"). Only for the
+# words that let the classifier's guess stand, never for a red flag ("chest pain is better now" still counts).
+FINE_AFTER = {"fine", "ok", "okay", "normal", "good", "better", "alright"}
+# ...and an ordinary symptom word played down just before it ("just a tiny bruise", "a bit sore").
+PLAYED_DOWN = {"tiny", "slight", "slightly", "mild", "mildly", "little", "bit", "small", "minor"}
 # "can't" is "ca" + "n't": not a denial but an inability ("can't move my arm", "can't stop coughing up blood").
 INABILITY = {"ca", "can", "could", "cant"}
 CLAUSE_BREAKS = {"but", "though", "although", "however", "yet", "now", "except", "and"}
@@ -33,6 +57,8 @@ CLAUSE_BREAKS = {"but", "though", "although", "however", "yet", "now", "except",
 FOUND = "red_flags"
 NEGATED = "red_flags_negated"
 NOT_NOW = "red_flags_not_now"  # each span's label is why: history, risk, reason or hypothetical
+# Every context cue found (label: its kind, e.g. history, risk, now), for readers after this one.
+CUES = "red_flag_cues"
 # Symptom or crisis words happening now (label `serious` or `mild`): what lets the classifier's guess stand.
 SYMPTOMS = "symptom_words"
 URGENT = (
@@ -64,13 +90,15 @@ CLAUSE_ENDS = SENTENCE_ENDS | {
 NEAR = 3  # a reason cue ("rehab after", "help with") stands at most this many tokens from the flag
 # Mental-health flags are set aside only for a past event or a question about risk: "acupuncture for my
 # suicidal thoughts" or "if I have suicidal thoughts" still gets the crisis line.
+# A `recurring` cue ("my legs get numb sometimes") counts as history, but only for medical flags:
+# "sometimes I want to end it" still gets the crisis line.
 CONTEXTS_FOR = {"mental_health": ("history", "risk")}
-ALL_CONTEXTS = ("history", "risk", "reason", "reason_before", "hypothetical", "idiom")
+ALL_CONTEXTS = ("history", "recurring", "risk", "reason", "reason_before", "hypothetical", "idiom")
 
 # Speed: one spaCy Matcher tries every pattern at every token (and each distinct IN list is a Python call
 # per token), so with hundreds of patterns a message cost ~0.25 ms, a long one ~2.5 ms. Patterns are
-# indexed by the word their first token must be; each place a message has such a word runs only those
-# patterns, over only as many tokens as the longest of them can span.
+# indexed by the word their first token must be (IndexedMatcher; the context cues too); each place a
+# message has such a word runs only those patterns, over only as many tokens as the longest can span.
 FIRST_TOKEN_ATTRS = {"LOWER": "lower_", "LEMMA": "lemma_", "NORM": "norm_"}
 UNBOUNDED = 1_000_000  # a `*` or `+` in the pattern: look at the rest of the message
 
@@ -100,7 +128,12 @@ def is_negated(doc: Doc, start: int) -> bool:
     We have no parser, so we look back a few tokens and stop at a clause boundary: punctuation or
     a word such as "but" ("no fever but chest pain" is still chest pain).
     """
-    for token in reversed(doc[max(0, start - NEGATION_WINDOW) : start]):
+    window, i = NEGATION_WINDOW, start - 1
+    while i >= 0 and start - i <= window:
+        token = doc[i]
+        i -= 1
+        if token.lower_ in OR_WORDS:
+            window += OR_EXTRA
         if token.is_punct or token.lower_ in CLAUSE_BREAKS:
             return False
         if token.norm_ in NEGATIONS or token.lower_ in NEGATIONS:
@@ -108,6 +141,19 @@ def is_negated(doc: Doc, start: int) -> bool:
                 continue  # "can't move the left side of my body" says what is wrong, it denies nothing
             return True
     return False
+
+
+def said_fine(doc: Doc, word: Span) -> bool:
+    """True when a symptom word is said to be fine ("breathing fine", "breathing is ok") or, for an
+    ordinary one, played down ("just a tiny bruise")."""
+    if word.label_ == "mild" and any(
+        token.lower_ in PLAYED_DOWN for token in doc[max(0, word.start - 2) : word.start]
+    ):
+        return True
+    following = [token.lower_ for token in doc[word.end : word.end + 2]]
+    if following[:1] and following[0] in {"is", "s", "'s", "feels", "seems", "was"}:
+        following = following[1:]
+    return bool(following) and following[0] in FINE_AFTER
 
 
 def read_words(text: str) -> Set[str]:
@@ -141,12 +187,18 @@ def context(doc: Doc, span: Span, cues: List[Tuple[str, int, int]]) -> Optional[
         )
     if any(kind == "now" and inside(clause, start, end) for kind, start, end in cues):
         return None
+    if any(kind == "still" and inside(clause, start, end) for kind, start, end in cues) and not any(
+        kind in ("history", "recurring") and inside(clause, start, end) for kind, start, end in cues
+    ):
+        return None  # "still" is now unless the clause dates it: "still weak on one side from last year's stroke"
     for kind, start, end in cues:
         if kind not in allowed:
             continue
         before, after = end <= span.start, start >= span.end
-        if kind == "history" and inside(clause, start, end):  # before, after or within the flag's words
-            return kind
+        if kind in ("history", "recurring") and inside(
+            clause, start, end
+        ):  # before, after or within the flag
+            return "history"
         if kind == "risk" and (
             (before and inside(sentence, start, end)) or (after and inside(clause, start, end))
         ):
@@ -166,6 +218,41 @@ def context(doc: Doc, span: Span, cues: List[Tuple[str, int, int]]) -> Optional[
     return None
 
 
+class IndexedMatcher:
+    """A spaCy Matcher that runs each pattern only where the message has the word it starts with."""
+
+    def __init__(self, vocab: Vocab) -> None:
+        self.vocab = vocab
+        self.unindexed = Matcher(vocab)  # patterns whose first token can't be indexed
+        self.by_first_word: Dict[Tuple[str, str], Matcher] = {}
+        self.longest: Dict[Tuple[str, str], int] = {}  # how many tokens to look at from that word on
+
+    def add(self, key: str, pattern: List[dict]) -> None:
+        words = first_words(pattern[0])
+        if words is None:
+            self.unindexed.add(key, [pattern])
+        length = longest_match(pattern)
+        for attr, word in words or []:
+            if (attr, word) not in self.by_first_word:
+                self.by_first_word[attr, word] = Matcher(self.vocab)
+            self.by_first_word[attr, word].add(key, [[{attr: word}] + pattern[1:]])
+            self.longest[attr, word] = max(self.longest.get((attr, word), 0), length)
+
+    def __call__(self, doc: Doc) -> List[Tuple[int, int, int]]:
+        """The same (match_id, start, end) triples one Matcher holding every pattern would give."""
+        found = set(self.unindexed(doc)) if len(self.unindexed) else set()
+        for token in doc:
+            for attr, name in FIRST_TOKEN_ATTRS.items():
+                key = (attr, getattr(token, name))
+                if key not in self.by_first_word:
+                    continue
+                window = doc[token.i : token.i + self.longest[key]]
+                for match_id, start, end in self.by_first_word[key](window):
+                    if start == 0:  # a match starting further on is found from its own first word
+                        found.add((match_id, token.i, token.i + end))
+        return sorted(found, key=lambda match: (match[1], match[2], match[0]))
+
+
 class RedFlagDetector:
     """Puts red flags happening now in `doc.spans["red_flags"]`, negated ones in `"red_flags_negated"`,
     and those about risk, history, a reason for treatment or a what-if in `"red_flags_not_now"`.
@@ -177,47 +264,23 @@ class RedFlagDetector:
     def __init__(self, nlp: Language, name: str = "red_flags") -> None:
         self.name = name
         self.vocab = nlp.vocab
-        self.matcher = Matcher(nlp.vocab)  # patterns whose first token can't be indexed
-        self.by_first_word: Dict[Tuple[str, str], Matcher] = {}
-        self.longest: Dict[Tuple[str, str], int] = {}  # how many tokens to look at from that word on
+        self.matches = IndexedMatcher(nlp.vocab)  # red_flags.jsonl and urgent_signs.jsonl
         self.patterns: List[dict] = []
-        self.cues = Matcher(nlp.vocab)  # red_flag_context.jsonl: history, risk, reason, hypothetical, now
+        self.cues = IndexedMatcher(
+            nlp.vocab
+        )  # red_flag_context.jsonl: history, risk, reason, hypothetical, now
         self.cue_patterns: List[dict] = []
         self.symptom_words: Dict[str, Set[str]] = {"serious": set(), "mild": set()}
 
     def add_patterns(self, patterns: Iterable[dict]) -> None:
         for pattern in patterns:
-            key = f"{pattern['kind']}|{pattern['id']}"
-            first, rest = pattern["pattern"][0], pattern["pattern"][1:]
-            words = first_words(first)
-            if words is None:
-                self.matcher.add(key, [pattern["pattern"]])
-            length = longest_match(pattern["pattern"])
-            for attr, word in words or []:
-                if (attr, word) not in self.by_first_word:
-                    self.by_first_word[attr, word] = Matcher(self.vocab)
-                self.by_first_word[attr, word].add(key, [[{attr: word}] + rest])
-                self.longest[attr, word] = max(self.longest.get((attr, word), 0), length)
+            self.matches.add(f"{pattern['kind']}|{pattern['id']}", pattern["pattern"])
             self.patterns.append(pattern)
 
     def add_cues(self, cues: Iterable[dict]) -> None:
         for cue in cues:
-            self.cues.add(cue["kind"], [cue["pattern"]])
+            self.cues.add(cue["kind"], cue["pattern"])
             self.cue_patterns.append(cue)
-
-    def matches(self, doc: Doc) -> List[Tuple[int, int, int]]:
-        """The same (match_id, start, end) triples one Matcher holding every pattern would give."""
-        found = set(self.matcher(doc)) if len(self.matcher) else set()
-        for token in doc:
-            for attr, name in FIRST_TOKEN_ATTRS.items():
-                key = (attr, getattr(token, name))
-                if key not in self.by_first_word:
-                    continue
-                window = doc[token.i : token.i + self.longest[key]]
-                for match_id, start, end in self.by_first_word[key](window):
-                    if start == 0:  # a match starting further on is found from its own first word
-                        found.add((match_id, token.i, token.i + end))
-        return sorted(found, key=lambda match: (match[1], match[2], match[0]))
 
     def initialize(self, get_examples=None, nlp=None, patterns_file: Optional[str] = None) -> None:
         self.add_patterns(srsly.read_jsonl(patterns_file or PATTERNS_FILE))
@@ -245,6 +308,7 @@ class RedFlagDetector:
                 not_now.append(Span(doc, start, end, label=why, kb_id=kind, span_id=flag))
             else:
                 found.append(span)
+        doc.spans[CUES] = [Span(doc, start, end, label=kind) for kind, start, end in cues]
         doc.spans[FOUND] = found
         doc.spans[NEGATED] = negated
         doc.spans[NOT_NOW] = not_now
@@ -252,7 +316,7 @@ class RedFlagDetector:
         doc.spans[SYMPTOMS] = [
             span
             for span in (Span(doc, token.i, token.i + 1, label=label) for token, label in labelled if label)
-            if not is_negated(doc, span.start) and not context(doc, span, cues)
+            if not is_negated(doc, span.start) and not said_fine(doc, span) and not context(doc, span, cues)
         ]
         return doc
 

@@ -208,16 +208,32 @@ def report(cases: List[Case], topics: set, model: Path, holdout: Path) -> str:
     return "\n".join(lines)
 
 
+# Each safety set's file and how the report names it. Only "test" is blind: the others were tuned on
+# after their first run (each by a different author who had not read the patterns).
 SAFETY_SETS = {
-    "test": ROOT / "tests" / "data" / "safety_eval.yml",  # blind: reported, never tuned on
-    "dev": ROOT / "tests" / "data" / "safety_dev.yml",  # what the patterns and cues were tuned on
-    "dev2": ROOT / "tests" / "data" / "safety_dev2.yml",  # a third author's, tuned on after its first run
+    "test": (ROOT / "tests" / "data" / "safety_eval.yml", "the blind set (tests/data/safety_eval.yml)"),
+    "dev": (
+        ROOT / "bot" / "safety_examples" / "dev1.yml",
+        "the development set (bot/safety_examples/dev1.yml, tuned on)",
+    ),
+    "dev2": (
+        ROOT / "bot" / "safety_examples" / "dev2.yml",
+        "the second development set (bot/safety_examples/dev2.yml, a third author's, tuned on)",
+    ),
+    "dev3": (
+        ROOT / "bot" / "safety_examples" / "dev3.yml",
+        "the third development set (bot/safety_examples/dev3.yml, a fourth author's, tuned on)",
+    ),
+    "dev4": (
+        ROOT / "bot" / "safety_examples" / "dev4.yml",
+        "the fourth development set (bot/safety_examples/dev4.yml, a fifth author's, tuned on)",
+    ),
 }
 
 
 def read_safety(split: str = "test") -> List[Tuple[str, str, str]]:
     """A safety set: (text, tier, family or kind); tier is emergency, urgent or look_alike."""
-    spec = yaml.safe_load(SAFETY_SETS[split].read_text(encoding="utf-8"))
+    spec = yaml.safe_load(SAFETY_SETS[split][0].read_text(encoding="utf-8"))
     return [
         (item["text"], tier, item.get("family") or item.get("kind") or "")
         for tier in ("emergency", "urgent", "look_alike")
@@ -226,25 +242,27 @@ def read_safety(split: str = "test") -> List[Tuple[str, str, str]]:
 
 
 def red_flag_timing(texts: List[str]) -> Tuple[float, float]:
-    """The red-flag check's own time per message (ms): median and 99th percentile, over `texts` (x5)."""
+    """The red-flag check's own time per message (ms): the patterns and the emergency-now reader together,
+    median and 99th percentile, over `texts` (x5)."""
     import statistics
     import time
 
     import spacy
 
-    import bot.red_flags  # noqa: F401  (registers the component)
+    import bot.emergency_now  # noqa: F401  (registers the components: red flags and emergency-now)
 
     nlp = spacy.load(ROOT / "build" / "clinic_nlp")
-    detector = nlp.get_pipe("red_flags")
+    checks = [nlp.get_pipe(name) for name in ("red_flags", "emergency_now")]
     docs = [nlp.make_doc(text) for text in texts]
     for name, component in nlp.pipeline:  # lemmas and terms first, as in the chat
-        if name != "red_flags":
+        if name not in ("red_flags", "emergency_now"):
             docs = [component(doc) for doc in docs]
     times = []
     for _ in range(5):
         for doc in docs:
             started = time.perf_counter()
-            detector(doc)
+            for check in checks:
+                check(doc)
             times.append((time.perf_counter() - started) * 1000)
     return statistics.median(times), statistics.quantiles(times, n=100)[98]
 
@@ -265,11 +283,7 @@ def safety_report(cases: List[Case], kinds: List[str], split: str = "test") -> s
     same_day = [(case, kind) for case, kind in look_alikes if case.predicted == URGENT]
     over_triaged = [(case, kind) for case, kind in urgent if case.predicted == EMERGENCY]
     median, slowest = red_flag_timing([case.text for case in cases])
-    title = {
-        "test": "the blind set (tests/data/safety_eval.yml)",
-        "dev": "the development set (tests/data/safety_dev.yml, tuned on)",
-        "dev2": "the second development set (tests/data/safety_dev2.yml, a third author's, tuned on)",
-    }[split]
+    title = SAFETY_SETS[split][1]
     return "\n".join(
         [
             f"## Safety: {title}",
@@ -405,9 +419,9 @@ def main() -> None:
     parser.add_argument("--real", choices=["test", "dev", "none"], default="test")
     parser.add_argument(
         "--safety",
-        choices=["test", "dev", "dev2", "none"],
+        choices=[*SAFETY_SETS, "none"],
         default="test",
-        help="the blind safety set (test) or one of those tuned on (dev, dev2)",
+        help="the blind safety set (test) or one of those tuned on (dev, dev2, dev3, dev4)",
     )
     parser.add_argument(
         "--clinc",

@@ -29,6 +29,9 @@ def spans(nlp, text, group):
         ("my wife bled heavily in her first pregnancy, can she have acupuncture now", "history"),
         ("can the needles go too deep and hit my lung", "risk"),
         ("overdosed on pumpkin spice lattes this week lol", "idiom"),
+        ("overdosed when i was 19, clean 10 years", "history"),
+        ("i almost had a seizure when i saw my gym bill", "idiom"),
+        ("my chest gets tight sometimes when i run, can acupuncture help", "history"),
     ],
 )
 def test_a_red_flag_not_happening_now_is_set_aside_with_the_reason(nlp, text, why):
@@ -109,6 +112,38 @@ def test_an_emergency_beside_a_same_day_sign_is_still_an_emergency(nlp):
 )
 def test_ordinary_after_effects_are_neither(nlp, text):
     assert spans(nlp, text, FOUND) == []
+
+
+def test_sometimes_never_sets_aside_a_crisis(nlp):
+    assert ("suicide", "mental_health") in spans(nlp, "sometimes i want to kill myself", FOUND)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I have no shortness of breath or chest discomfort; my shoulder is simply sore",  # a list under "no"
+        "nobody collapsed, my mum just needs a chair in the waiting room",
+        "breathing fine, just stiff",
+        "not bleeding anymore, just a tiny bruise",
+    ],
+)
+def test_denied_or_played_down_symptoms_give_no_emergency(nlp, text):
+    assert spans(nlp, text, FOUND) == []
+    assert [label for _, label in spans(nlp, text, SYMPTOMS) if label == "serious"] == []
+
+
+def test_only_an_ordinary_word_can_be_played_down(nlp):
+    assert spans(nlp, "my back ache", SYMPTOMS) and spans(nlp, "a little ache", SYMPTOMS) == []
+    assert [label for _, label in spans(nlp, "a little unresponsive", SYMPTOMS)] == ["serious"]
+
+
+def test_still_is_now_unless_the_clause_dates_it(nlp):
+    assert spans(nlp, "i still can't breathe properly", FOUND)
+    assert not [
+        label
+        for _, label in spans(nlp, "my face is still weak on one side from last year's stroke", FOUND)
+        if label != "urgent"
+    ]
 
 
 def test_symptom_words_happening_now_are_what_lets_the_classifiers_guess_stand(nlp):
