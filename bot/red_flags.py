@@ -88,6 +88,9 @@ CLAUSE_ENDS = SENTENCE_ENDS | {
     "plus",
 }
 NEAR = 3  # a reason cue ("rehab after", "help with") stands at most this many tokens from the flag
+# ...and "after a", "post" must be the flag's own words: "after a stroke", "after my heart attack", not
+# "after the fall my legs are paralysed" (the fall is how it happened, not a reason for treatment).
+NEAR_BEFORE = 1
 # Mental-health flags are set aside only for a past event or a question about risk: "acupuncture for my
 # suicidal thoughts" or "if I have suicidal thoughts" still gets the crisis line.
 # A `recurring` cue ("my legs get numb sometimes") counts as history, but only for medical flags:
@@ -213,7 +216,12 @@ def context(doc: Doc, span: Span, cues: List[Tuple[str, int, int]]) -> Optional[
             and ((before and span.start - end <= NEAR) or (after and start - span.end <= NEAR))
         ):
             return kind
-        if kind == "reason_before" and before and inside(clause, start, end) and span.start - end <= NEAR:
+        if (
+            kind == "reason_before"
+            and before
+            and inside(clause, start, end)
+            and span.start - end <= NEAR_BEFORE
+        ):
             return "reason"
     return None
 

@@ -228,6 +228,14 @@ SAFETY_SETS = {
         ROOT / "bot" / "safety_examples" / "dev4.yml",
         "the fourth development set (bot/safety_examples/dev4.yml, a fifth author's, tuned on)",
     ),
+    "dev5": (
+        ROOT / "bot" / "safety_examples" / "dev5.yml",
+        "the fifth development set (bot/safety_examples/dev5.yml, a sixth author's, tuned on)",
+    ),
+    "dev6": (
+        ROOT / "bot" / "safety_examples" / "dev6.yml",
+        "the sixth development set (bot/safety_examples/dev6.yml, a seventh author's, tuned on)",
+    ),
 }
 
 
@@ -421,7 +429,7 @@ def main() -> None:
         "--safety",
         choices=[*SAFETY_SETS, "none"],
         default="test",
-        help="the blind safety set (test) or one of those tuned on (dev, dev2, dev3, dev4)",
+        help="the blind safety set (test) or one of those tuned on (dev, dev2 ... dev6)",
     )
     parser.add_argument(
         "--clinc",

@@ -57,3 +57,16 @@ def test_the_training_file_adds_nothing_our_own_files_already_say():
 def test_the_labellers_agreed_on_most_questions():
     rows = read_tsv(TRAINING.parents[1] / "real" / "questions.tsv")
     assert Counter(row["agreed"] for row in rows)["yes"] / len(rows) >= 0.9
+
+
+def test_the_other_topics_labellers_accepted_reach_the_classifier_as_intent_metadata():
+    from rasa.shared.nlu.training_data.loading import load_data
+
+    from bot.components import also_ok
+
+    examples = load_data(str(TRAINING)).intent_examples
+    taught_twice = [example for example in examples if also_ok(example)]
+    assert len(taught_twice) > 100
+    for example in taught_twice:
+        others = set(also_ok(example))
+        assert others <= set(FAQ_TOPICS) and example.get("intent") not in others  # never declining or 911
