@@ -208,34 +208,19 @@ def report(cases: List[Case], topics: set, model: Path, holdout: Path) -> str:
     return "\n".join(lines)
 
 
-# Each safety set's file and how the report names it. Only "test" is blind: the others were tuned on
-# after their first run (each by a different author who had not read the patterns).
+# Each safety set's file and how the report names it. Only "test" is blind; the development sets
+# (bot/safety_examples/devN.yml, each by another author who had not read the patterns) were measured once
+# at first contact, then tuned on, and the emergency-now reader learns from them. "dev" is dev1.
+SAFETY_DEVELOPMENT = ROOT / "bot" / "safety_examples"
 SAFETY_SETS = {
     "test": (ROOT / "tests" / "data" / "safety_eval.yml", "the blind set (tests/data/safety_eval.yml)"),
-    "dev": (
-        ROOT / "bot" / "safety_examples" / "dev1.yml",
-        "the development set (bot/safety_examples/dev1.yml, tuned on)",
-    ),
-    "dev2": (
-        ROOT / "bot" / "safety_examples" / "dev2.yml",
-        "the second development set (bot/safety_examples/dev2.yml, a third author's, tuned on)",
-    ),
-    "dev3": (
-        ROOT / "bot" / "safety_examples" / "dev3.yml",
-        "the third development set (bot/safety_examples/dev3.yml, a fourth author's, tuned on)",
-    ),
-    "dev4": (
-        ROOT / "bot" / "safety_examples" / "dev4.yml",
-        "the fourth development set (bot/safety_examples/dev4.yml, a fifth author's, tuned on)",
-    ),
-    "dev5": (
-        ROOT / "bot" / "safety_examples" / "dev5.yml",
-        "the fifth development set (bot/safety_examples/dev5.yml, a sixth author's, tuned on)",
-    ),
-    "dev6": (
-        ROOT / "bot" / "safety_examples" / "dev6.yml",
-        "the sixth development set (bot/safety_examples/dev6.yml, a seventh author's, tuned on)",
-    ),
+    **{
+        ("dev" if path.stem == "dev1" else path.stem): (
+            path,
+            f"development set {path.stem[3:]} ({path.relative_to(ROOT)}, tuned on and learnt from)",
+        )
+        for path in sorted(SAFETY_DEVELOPMENT.glob("dev*.yml"))
+    },
 }
 
 

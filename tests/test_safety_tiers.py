@@ -207,6 +207,8 @@ def test_a_flag_set_aside_travels_as_context_for_the_answer(nlp):
         "do they leave the needles in or take them right out",
         "are the needles still in when the timer goes off",
         "burning tingling under my shoulder blade since the needling",
+        "why do you put needles in my feet when it's my neck that hurts",
+        "are the needles left in my back the whole time?",
     ],
 )
 def test_questions_about_a_normal_session_raise_no_flag_beyond_same_day(nlp, text):
