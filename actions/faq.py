@@ -17,8 +17,7 @@ from actions.replies import Replies, Reply
 from actions.safety import tier
 from actions.typed_answers import asks_to_book
 from actions.understanding import MAX_CANDIDATES, Decision, decide, top_intent
-
-NOT_NOW_ENTITY = "red_flag_context"  # set by bot/components.py's RedFlagGuard
+from clinic.red_flag_names import NOT_NOW_ENTITY
 
 
 class ActionAnswerQuestion(ReplyAction):

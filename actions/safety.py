@@ -11,8 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.conversation import Events, ReplyAction, content
-
-URGENT = "urgent"  # the role bot/components.py gives a same-day sign
+from clinic.red_flag_names import RED_FLAG_ENTITY, URGENT
 
 # Said if even the content files can't be read: an emergency reply must never fail.
 FALLBACK_TEXT = (
@@ -43,7 +42,7 @@ class ActionEmergency(ReplyAction):
 
 
 def flag_entities(parse: Dict[str, Any]) -> List[Dict[str, Any]]:
-    return [e for e in parse.get("entities") or [] if e.get("entity") == "red_flag"]
+    return [e for e in parse.get("entities") or [] if e.get("entity") == RED_FLAG_ENTITY]
 
 
 def red_flags(tracker: Tracker) -> List[str]:

@@ -33,14 +33,14 @@ from sklearn.pipeline import Pipeline, make_pipeline, make_union
 
 from bot import emergency_now  # noqa: F401  (registers its factory and doc._.emergency_now)
 from bot.features import classifier_text
-from bot.red_flags import FOUND, NEGATED, NOT_NOW, SYMPTOMS, URGENT
+from bot.red_flags import FOUND, NEGATED, NOT_NOW, SYMPTOMS
+from clinic.red_flag_names import NOT_NOW_ENTITY, RED_FLAG_ENTITY, URGENT
 
 EMERGENCY = "emergency"
 ALSO_OK_WEIGHT = 0.5
-RED_FLAG_ENTITY = "red_flag"
-# A red flag spoken of as a risk, a past event, a reason for treatment or a what-if: the answer adds
-# "if this is happening now, call 911" (its role says why it was set aside, its group the flag's kind).
-NOT_NOW_ENTITY = "red_flag_context"
+# NOT_NOW_ENTITY: a red flag spoken of as a risk, a past event, a reason for treatment or a what-if: the
+# answer adds "if this is happening now, call 911" (its role says why it was set aside, its group the
+# flag's kind).
 
 
 def _doc(message: Message) -> Optional[Any]:

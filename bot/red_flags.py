@@ -61,9 +61,6 @@ NOT_NOW = "red_flags_not_now"  # each span's label is why: history, risk, reason
 CUES = "red_flag_cues"
 # Symptom or crisis words happening now (label `serious` or `mild`): what lets the classifier's guess stand.
 SYMPTOMS = "symptom_words"
-URGENT = (
-    "urgent"  # the kind of a same-day sign (needle site red and spreading): call the clinic or a nurse line
-)
 
 # Where a context cue must be, relative to the red flag it speaks of. A sentence ends at . ? ! ; or a line
 # break; a clause also at a comma and at words that start a new statement ("and now I can't breathe").
