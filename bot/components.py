@@ -38,9 +38,6 @@ from clinic.red_flag_names import NOT_NOW_ENTITY, RED_FLAG_ENTITY, URGENT
 
 EMERGENCY = "emergency"
 ALSO_OK_WEIGHT = 0.5
-# NOT_NOW_ENTITY: a red flag spoken of as a risk, a past event, a reason for treatment or a what-if: the
-# answer adds "if this is happening now, call 911" (its role says why it was set aside, its group the
-# flag's kind).
 
 
 def _doc(message: Message) -> Optional[Any]:
@@ -241,7 +238,7 @@ class RedFlagGuard(_Stateless):
                 # breath"): 911, not "call us today". The words travel as flags of the role `serious`.
                 emergencies = [span for span in doc.spans[SYMPTOMS] if span.label_ == "serious"]
             if flags:
-                self._declare_emergency(message, emergencies + flags if emergencies else flags)
+                self._declare_emergency(message, emergencies or flags)
             elif self._top_intent(message) == EMERGENCY and (
                 doc.spans[NEGATED] or doc.spans[NOT_NOW] or not doc.spans[SYMPTOMS]
             ):

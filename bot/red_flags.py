@@ -182,9 +182,8 @@ def context(doc: Doc, span: Span, cues: List[Tuple[str, int, int]]) -> Optional[
 
     allowed = CONTEXTS_FOR.get(span.label_, ALL_CONTEXTS)
     if "idiom" in allowed and any(kind == "idiom" and start <= span.start < end for kind, start, end in cues):
-        return (
-            "idiom"  # the flag's own words are a figure of speech, whenever: "overdosed on lattes this week"
-        )
+        # the flag's own words are a figure of speech, whenever: "overdosed on lattes this week"
+        return "idiom"
     if any(kind == "now" and inside(clause, start, end) for kind, start, end in cues):
         return None
     if any(kind == "still" and inside(clause, start, end) for kind, start, end in cues) and not any(
@@ -195,9 +194,7 @@ def context(doc: Doc, span: Span, cues: List[Tuple[str, int, int]]) -> Optional[
         if kind not in allowed:
             continue
         before, after = end <= span.start, start >= span.end
-        if kind in ("history", "recurring") and inside(
-            clause, start, end
-        ):  # before, after or within the flag
+        if kind in ("history", "recurring") and inside(clause, start, end):  # before, after or within it
             return "history"
         if kind == "risk" and (
             (before and inside(sentence, start, end)) or (after and inside(clause, start, end))
@@ -271,9 +268,7 @@ class RedFlagDetector:
         self.vocab = nlp.vocab
         self.matches = IndexedMatcher(nlp.vocab)  # red_flags.jsonl and urgent_signs.jsonl
         self.patterns: List[dict] = []
-        self.cues = IndexedMatcher(
-            nlp.vocab
-        )  # red_flag_context.jsonl: history, risk, reason, hypothetical, now
+        self.cues = IndexedMatcher(nlp.vocab)  # red_flag_context.jsonl: history, risk, reason, now...
         self.cue_patterns: List[dict] = []
         self.symptom_words: Dict[str, Set[str]] = {"serious": set(), "mild": set()}
 

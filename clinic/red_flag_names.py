@@ -7,5 +7,6 @@ lists both entities. A same-day sign's role is `urgent`.
 """
 
 RED_FLAG_ENTITY = "red_flag"
+# Its role says why the flag was set aside (risk, history, reason...), its group the flag's kind.
 NOT_NOW_ENTITY = "red_flag_context"
 URGENT = "urgent"

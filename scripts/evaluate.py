@@ -245,10 +245,11 @@ def red_flag_timing(texts: List[str]) -> Tuple[float, float]:
     import bot.emergency_now  # noqa: F401  (registers the components: red flags and emergency-now)
 
     nlp = spacy.load(ROOT / "build" / "clinic_nlp")
-    checks = [nlp.get_pipe(name) for name in ("red_flags", "emergency_now")]
+    timed = ("red_flags", "emergency_now")
+    checks = [nlp.get_pipe(name) for name in timed]
     docs = [nlp.make_doc(text) for text in texts]
     for name, component in nlp.pipeline:  # lemmas and terms first, as in the chat
-        if name not in ("red_flags", "emergency_now"):
+        if name not in timed:
             docs = [component(doc) for doc in docs]
     times = []
     for _ in range(5):

@@ -7,7 +7,7 @@ import pytest
 import yaml
 
 from bot.components import EMERGENCY_NOW_BAR
-from bot.emergency_now import SAFETY_EXAMPLES, safety_examples, score
+from bot.emergency_now import SAFETY_EXAMPLES, Scorer, safety_examples
 from bot.red_flags import FOUND
 
 BLIND_SET = Path(__file__).parent / "data" / "safety_eval.yml"
@@ -28,8 +28,9 @@ def test_every_development_set_has_every_tier():
 
 def test_its_fast_score_is_the_models_own_probability(nlp):
     model = nlp.get_pipe("emergency_now").model
+    score = Scorer(model)
     for text in ["his lips are going a funny colour", "how much is a session", "can't breathe"]:
-        assert score(model, text) == pytest.approx(model.predict_proba([text])[0][1], abs=1e-9)
+        assert score(text) == pytest.approx(model.predict_proba([text])[0][1], abs=1e-9)
 
 
 def test_a_description_no_pattern_catches_reads_as_an_emergency(nlp):
