@@ -211,15 +211,20 @@ def _with_fast_weights(model: Optional[Pipeline]) -> Optional[Pipeline]:
 EMERGENCY_NOW_BAR = 0.9
 
 
+def serious_words(doc: Any) -> List[Any]:
+    """The serious symptom or crisis words happening now (symptom_words.txt), not the everyday ones."""
+    return [span for span in doc.spans[SYMPTOMS] if span.label_ == "serious"]
+
+
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
 class RedFlagGuard(_Stateless):
     """Makes the emergency reply depend on red flags, not on the classifier's guess:
 
     - a red flag happening now is an emergency whatever the classifier says (a same-day sign, such as a
       needle site red and spreading, goes the same way with the role `urgent`: the action picks the tier);
-    - the classifier's `emergency` stands on its own only when the message holds a symptom or crisis
-      word happening now (symptom_words.txt, mild_symptom_words.txt) and no red flag it negated or set
-      aside; otherwise the next intent answers. So "no chest pain", questions about risk, history and
+    - the classifier's `emergency` stands on its own only when the message holds a serious symptom or
+      crisis word happening now (symptom_words.txt; an everyday one from mild_symptom_words.txt is not
+      enough) and no red flag it negated or set aside; otherwise the next intent answers. So "no chest pain", questions about risk, history and
       ordinary off-topic text never get 911 on a guess;
     - a red flag that is not happening now is passed on as a `red_flag_context` entity, so the answer
       can add "if this is happening now, call 911".
@@ -236,17 +241,17 @@ class RedFlagGuard(_Stateless):
                 # A same-day sign, but the classifier reads the whole message as an emergency and a serious
                 # symptom word is happening now ("since the needles breathing in hurts and I only get half a
                 # breath"): 911, not "call us today". The words travel as flags of the role `serious`.
-                emergencies = [span for span in doc.spans[SYMPTOMS] if span.label_ == "serious"]
+                emergencies = serious_words(doc)
             if flags:
                 self._declare_emergency(message, emergencies or flags)
-            elif self._top_intent(message) == EMERGENCY and (
-                doc.spans[NEGATED] or doc.spans[NOT_NOW] or not doc.spans[SYMPTOMS]
-            ):
-                self._drop_emergency(message)
             elif doc._.emergency_now >= EMERGENCY_NOW_BAR and not (doc.spans[NEGATED] or doc.spans[NOT_NOW]):
                 # No pattern, but a symptom word happening now and people's own emergencies read like this
                 # one (bot/emergency_now.py): 911, with the symptom words as the flags.
                 self._declare_emergency(message, doc.spans[SYMPTOMS])
+            elif self._top_intent(message) == EMERGENCY and (
+                doc.spans[NEGATED] or doc.spans[NOT_NOW] or not serious_words(doc)
+            ):
+                self._drop_emergency(message)
             if doc.spans[NOT_NOW] and not flags:
                 self._add_entities(message, NOT_NOW_ENTITY, doc.spans[NOT_NOW])
         return messages

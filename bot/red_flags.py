@@ -53,6 +53,11 @@ PLAYED_DOWN = {"tiny", "slight", "slightly", "mild", "mildly", "little", "bit", 
 # "can't" is "ca" + "n't": not a denial but an inability ("can't move my arm", "can't stop coughing up blood").
 INABILITY = {"ca", "can", "could", "cant"}
 CLAUSE_BREAKS = {"but", "though", "although", "however", "yet", "now", "except", "and"}
+# A cue right after one of these words is no cue: "as if" and "even if" describe or insist, they do not
+# suppose ("wiping feels as if the skin is not mine"); "at once" is all together, not one time in the past.
+NOT_A_CUE_AFTER = {"hypothetical": {"as", "even"}, "history": {"at"}}
+# Cues that suppose or ask: a now-word inside one of them is part of the supposition.
+SUPPOSING = {"hypothetical", "risk"}
 
 FOUND = "red_flags"
 NEGATED = "red_flags_negated"
@@ -172,6 +177,22 @@ def extent(doc: Doc, start: int, end: int, breaks: set) -> Tuple[int, int]:
     return left, right
 
 
+def live_cues(doc: Doc, matches: List[Tuple[int, int, int]]) -> List[Tuple[str, int, int]]:
+    """The context cues that count: not one right after a word that undoes it ("as if", "at once"), and
+    not a now-word inside a supposition ("if I started bleeding" is not "started" now)."""
+    cues = [
+        (doc.vocab.strings[kind], start, end)
+        for kind, start, end in matches
+        if not (start > 0 and doc[start - 1].lower_ in NOT_A_CUE_AFTER.get(doc.vocab.strings[kind], ()))
+    ]
+    supposing = [(start, end) for kind, start, end in cues if kind in SUPPOSING]
+    return [
+        (kind, start, end)
+        for kind, start, end in cues
+        if kind not in ("now", "still") or not any(s <= start and end <= e for s, e in supposing)
+    ]
+
+
 def context(doc: Doc, span: Span, cues: List[Tuple[str, int, int]]) -> Optional[str]:
     """Why the red flag is not happening now (history, risk, reason, hypothetical, idiom), or None if it is."""
     sentence = extent(doc, span.start, span.end, SENTENCE_ENDS)
@@ -184,6 +205,10 @@ def context(doc: Doc, span: Span, cues: List[Tuple[str, int, int]]) -> Optional[
     if "idiom" in allowed and any(kind == "idiom" and start <= span.start < end for kind, start, end in cues):
         # the flag's own words are a figure of speech, whenever: "overdosed on lattes this week"
         return "idiom"
+    if "history" in allowed and any(
+        kind == "history" and span.start < start and end <= span.end for kind, start, end in cues
+    ):  # the flag's own words are dated: "a sting as a kid and I carry an EpiPen now"
+        return "history"
     if any(kind == "now" and inside(clause, start, end) for kind, start, end in cues):
         return None
     if any(kind == "still" and inside(clause, start, end) for kind, start, end in cues) and not any(
@@ -193,7 +218,7 @@ def context(doc: Doc, span: Span, cues: List[Tuple[str, int, int]]) -> Optional[
     for kind, start, end in cues:
         if kind not in allowed:
             continue
-        before, after = end <= span.start, start >= span.end
+        before, after = start < span.start, start >= span.end  # a cue may end inside the flag: "can I bleed"
         if kind in ("history", "recurring") and inside(clause, start, end):  # before, after or within it
             return "history"
         if kind == "risk" and (
@@ -226,8 +251,10 @@ class IndexedMatcher:
     def __init__(self, vocab: Vocab) -> None:
         self.vocab = vocab
         self.unindexed = Matcher(vocab)  # patterns whose first token can't be indexed
-        self.by_first_word: Dict[Tuple[str, str], Matcher] = {}
-        self.longest: Dict[Tuple[str, str], int] = {}  # how many tokens to look at from that word on
+        # By first word, and kept apart by reach: a pattern with a `*` may run to the message's end, so it
+        # gets its own matcher and the bounded ones keep their short window.
+        self.by_first_word: Dict[Tuple[str, str, bool], Matcher] = {}
+        self.longest: Dict[Tuple[str, str, bool], int] = {}  # how many tokens to look at from that word on
 
     def add(self, key: str, pattern: List[dict]) -> None:
         words = first_words(pattern[0])
@@ -235,23 +262,25 @@ class IndexedMatcher:
             self.unindexed.add(key, [pattern])
         length = longest_match(pattern)
         for attr, word in words or []:
-            if (attr, word) not in self.by_first_word:
-                self.by_first_word[attr, word] = Matcher(self.vocab)
-            self.by_first_word[attr, word].add(key, [[{attr: word}] + pattern[1:]])
-            self.longest[attr, word] = max(self.longest.get((attr, word), 0), length)
+            index = (attr, word, length == UNBOUNDED)
+            if index not in self.by_first_word:
+                self.by_first_word[index] = Matcher(self.vocab)
+            self.by_first_word[index].add(key, [[{attr: word}] + pattern[1:]])
+            self.longest[index] = max(self.longest.get(index, 0), length)
 
     def __call__(self, doc: Doc) -> List[Tuple[int, int, int]]:
         """The same (match_id, start, end) triples one Matcher holding every pattern would give."""
         found = set(self.unindexed(doc)) if len(self.unindexed) else set()
         for token in doc:
             for attr, name in FIRST_TOKEN_ATTRS.items():
-                key = (attr, getattr(token, name))
-                if key not in self.by_first_word:
-                    continue
-                window = doc[token.i : token.i + self.longest[key]]
-                for match_id, start, end in self.by_first_word[key](window):
-                    if start == 0:  # a match starting further on is found from its own first word
-                        found.add((match_id, token.i, token.i + end))
+                for unbounded in (False, True):
+                    index = (attr, getattr(token, name), unbounded)
+                    if index not in self.by_first_word:
+                        continue
+                    window = doc[token.i : token.i + self.longest[index]]
+                    for match_id, start, end in self.by_first_word[index](window):
+                        if start == 0:  # a match starting further on is found from its own first word
+                            found.add((match_id, token.i, token.i + end))
         return sorted(found, key=lambda match: (match[1], match[2], match[0]))
 
 
@@ -296,7 +325,7 @@ class RedFlagDetector:
         found: List[Span] = []
         negated: List[Span] = []
         not_now: List[Span] = []
-        cues = [(doc.vocab.strings[kind], start, end) for kind, start, end in self.cues(doc)]
+        cues = live_cues(doc, self.cues(doc))
         for match_id, start, end in self.matches(doc):
             kind, flag = doc.vocab.strings[match_id].split("|", 1)
             span = Span(doc, start, end, label=kind, span_id=flag)

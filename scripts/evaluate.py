@@ -415,7 +415,7 @@ def main() -> None:
         "--safety",
         choices=[*SAFETY_SETS, "none"],
         default="test",
-        help="the blind safety set (test) or one of those tuned on (dev, dev2 ... dev6)",
+        help="the blind safety set (test) or one of those tuned on (dev, dev2 ... dev10)",
     )
     parser.add_argument(
         "--clinc",

@@ -172,6 +172,22 @@ def test_clinic_terms_are_found_with_their_canonical_id(nlp, text, label, canoni
         ("32 weeks, sudden gush of blood and my belly is rock hard", "pregnancy_bleeding"),
         ("i think i'm having a miscarriage", "pregnancy_bleeding"),
         ("sharp pain on one side and my shoulder hurts, just found out i'm pregnant", "pregnancy_bleeding"),
+        # everyday words for the same signs (the seventh and eighth development sets)
+        ("his words are coming out scrambled and his mouth is hanging on one side", "stroke"),
+        ("my tongue feels too big for my mouth and swallowing is getting hard", "anaphylaxis"),
+        ("gone through 3 dish towels pressing hard and it's still pouring", "bleeding"),
+        ("since this morning wiping feels like it's someone else's skin", "cauda_equina"),
+        ("found my jeans soaked and never felt it happen, my back has been awful", "cauda_equina"),
+        ("my legs keep giving way since this morning", "spinal_cord_compression"),
+        ("roommate is burning up and his neck won't bend", "meningitis"),
+        ("teeth chattering and the needle spot is hot and red", "sepsis_infection"),
+        ("whacked my head on the cupboard an hour ago and I've thrown up twice", "head_injury"),
+        ("she's still not awake", "collapse_unresponsive"),
+        ("the man next to me is having a fit", "seizure"),
+        (
+            "positive test last week and a weird ache at the tip of my shoulder, I feel faint",
+            "pregnancy_bleeding",
+        ),
     ],
 )
 def test_red_flags_are_found(nlp, text, flag):
@@ -264,7 +280,6 @@ def test_red_flags_are_found(nlp, text, flag):
         "i bumped my head on the cupboard, it's fine, no vomiting",
         "i fell asleep on the table and woke up confused",
         "i fainted at my last session but came round straight away and feel fine now",
-        "my leg is hot and swollen compared to the other one",
         "i took my tablets this morning",
         "i swallowed my pills before the session, is that ok?",
         "i drank a lot of water after the session",
@@ -279,6 +294,10 @@ def test_red_flags_are_found(nlp, text, flag):
         "are your staff trained in cpr?",
         "i'm allergic to latex, do you use latex gloves?",
         "i carry an epipen for bee stings, is that ok?",
+        "my knees give way on the stairs, can physio help?",
+        "my boss is having a fit about the schedule",
+        "my 10 year old has asthma and gets breathless at soccer",
+        "i won't be here next week, can we move my appointment?",
     ],
 )
 def test_look_alikes_and_negations_are_not_red_flags(nlp, text):

@@ -32,6 +32,12 @@ def spans(nlp, text, group):
         ("overdosed when i was 19, clean 10 years", "history"),
         ("i almost had a seizure when i saw my gym bill", "idiom"),
         ("my chest gets tight sometimes when i run, can acupuncture help", "history"),
+        ("if i started bleeding heavily at 30 weeks would acupuncture have caused it?", "hypothetical"),
+        ("can I bleed to death from an acupuncture needle?", "risk"),
+        ("had a bad reaction to a bee sting as a kid and carry an epipen now", "history"),
+        ("my dog had a seizure last night, can i move my appointment", "idiom"),
+        ("I'm choking on the cost of physio this year", "idiom"),
+        ("I have MS and my legs get weak and tingly, it has not changed in years", "history"),
     ],
 )
 def test_a_red_flag_not_happening_now_is_set_aside_with_the_reason(nlp, text, why):
@@ -56,6 +62,10 @@ def test_a_red_flag_not_happening_now_is_set_aside_with_the_reason(nlp, text, wh
         "my son drank some of the windshield washer fluid and hes getting drowsy",
         "ive had this crushing feeling behind my breastbone since i got up",
         "im having chest pain right now lol its scary",
+        "since yesterday I have great difficulty passing water, as if it is not my own down there",
+        "dad took all of this week's heart pills at once and he's dizzy",
+        "my husband he say chest very tight, now 30 minutes already",
+        "I've had a squeezing in the middle of my chest since lunch that won't go away",
     ],
 )
 def test_a_red_flag_happening_now_stays_an_emergency_beside_a_question(nlp, text):
@@ -92,6 +102,10 @@ def test_a_mental_health_flag_as_a_reason_or_what_if_still_gets_the_crisis_line(
         ("my hand is still numb since IMS yesterday", "lasting_numbness"),
         ("a piece of the needle broke off in my skin", "retained_needle"),
         ("the bruise keeps getting bigger", "bruise_growing"),
+        ("my leg is hot and swollen compared to the other one", "dvt_suspected"),
+        ("found a needle still in my lower back when I got home", "retained_needle"),
+        ("since the IMS in my forearm my thumb has been tingling and it hasn't stopped", "lasting_numbness"),
+        ("I have lung cancer and new pain in the middle of my back", "other"),
         ("I fainted after my session but I'm ok", "fainted"),
     ],
 )
@@ -181,6 +195,16 @@ def test_a_red_flag_leaves_no_close_runner_up_for_the_fallback_classifier(nlp):
     "text", ["can you email my boss that I'm running late", "book me a table for two tonight"]
 )
 def test_the_classifiers_emergency_alone_does_not_stand_without_symptom_words(nlp, text):
+    intent, _, _ = guarded(nlp, text, [("emergency", 0.6), ("out_of_scope", 0.3)])
+    assert intent == "out_of_scope"
+
+
+@pytest.mark.parametrize(
+    "text", ["I have sciatica, pain goes down my leg, 3 months now", "my shoulder aches after the session"]
+)
+def test_the_classifiers_emergency_does_not_stand_on_everyday_symptom_words(nlp, text):
+    """Over eight development sets the guess beside only an everyday word (ache, pain, sore...) caught no
+    emergency and sent look-alikes to 911 (docs/safety.md)."""
     intent, _, _ = guarded(nlp, text, [("emergency", 0.6), ("out_of_scope", 0.3)])
     assert intent == "out_of_scope"
 
