@@ -12,8 +12,9 @@ and logistic regression, trained when the pipeline is built on
 
 It scores only a message with no red flag found, a symptom or crisis word happening now (the
 `symptom_words` span group) and no cue anywhere that dates or distances it (history, risk, a what-if, a
-reason for treatment, an idiom): a guess never reaches 911 without such a word, whatever the score, and
-"in 2020 my legs went weak and numb" is left to the patterns.
+reason for treatment, an idiom) and no symptom word denied ("not bleeding, not cramping"): a guess never
+reaches 911 without such a word, whatever the score, and "in 2020 my legs went weak and numb" is left to
+the patterns.
 `doc._.emergency_now` is the probability, or 0.0 when the message was not scored. RedFlagGuard
 (bot/components.py) acts on it.
 """
@@ -33,7 +34,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from bot.features import classifier_text
-from bot.red_flags import CUES, FOUND, SYMPTOMS
+from bot.red_flags import CUES, DENIED, FOUND, SYMPTOMS
 
 PROJECT = Path(__file__).resolve().parents[1]
 SAFETY_EXAMPLES = Path(__file__).parent / "safety_examples"
@@ -119,7 +120,14 @@ class EmergencyNow:
 
     def __call__(self, doc: Doc) -> Doc:
         dated = any(cue.label_ not in ("now", "still") for cue in doc.spans[CUES])
-        if self.score is not None and not doc.spans[FOUND] and doc.spans[SYMPTOMS] and not dated:
+        denies = bool(doc.spans[DENIED])  # it reads words, not "not": "not bleeding, not cramping, 30 wks"
+        if (
+            self.score is not None
+            and not doc.spans[FOUND]
+            and doc.spans[SYMPTOMS]
+            and not dated
+            and not denies
+        ):
             doc._.emergency_now = self.score(classifier_text(doc))
         return doc
 

@@ -56,6 +56,8 @@ CLAUSE_BREAKS = {"but", "though", "although", "however", "yet", "now", "except",
 # A cue right after one of these words is no cue: "as if" and "even if" describe or insist, they do not
 # suppose ("wiping feels as if the skin is not mine"); "at once" is all together, not one time in the past.
 NOT_A_CUE_AFTER = {"hypothetical": {"as", "even"}, "history": {"at"}}
+# Words that turn a sentence: a figure of speech before one does not speak for what follows it.
+CONTRASTS = {"but", "though", "although", "however", "yet"}
 # Cues that suppose or ask: a now-word inside one of them is part of the supposition.
 SUPPOSING = {"hypothetical", "risk"}
 
@@ -66,10 +68,12 @@ NOT_NOW = "red_flags_not_now"  # each span's label is why: history, risk, reason
 CUES = "red_flag_cues"
 # Symptom or crisis words happening now (label `serious` or `mild`): what lets the classifier's guess stand.
 SYMPTOMS = "symptom_words"
+# ...and those the message denies ("not bleeding, not cramping"): a message that says what is not happening.
+DENIED = "symptom_words_denied"
 
 # Where a context cue must be, relative to the red flag it speaks of. A sentence ends at . ? ! ; or a line
 # break; a clause also at a comma and at words that start a new statement ("and now I can't breathe").
-SENTENCE_ENDS = {".", "?", "!", ";", "\n", "\n\n"}
+SENTENCE_ENDS = {".", "?", "!", ";", "...", "…", "\n", "\n\n"}
 CLAUSE_ENDS = SENTENCE_ENDS | {
     ",",
     ":",
@@ -97,7 +101,10 @@ NEAR_BEFORE = 1
 # suicidal thoughts" or "if I have suicidal thoughts" still gets the crisis line.
 # A `recurring` cue ("my legs get numb sometimes") counts as history, but only for medical flags:
 # "sometimes I want to end it" still gets the crisis line.
-CONTEXTS_FOR = {"mental_health": ("history", "risk")}
+CONTEXTS_FOR: Dict[str, Tuple[str, ...]] = {"mental_health": ("history", "risk")}
+# ...and by the flag itself: a past cancer is what makes new back pain a same-day sign ("had bowel cancer
+# two years ago, now a band of pain round my ribs"), so its date does not set it aside.
+CONTEXTS_FOR_FLAG: Dict[str, Tuple[str, ...]] = {"cancer_back_pain": ("risk", "hypothetical", "idiom")}
 ALL_CONTEXTS = ("history", "recurring", "risk", "reason", "reason_before", "hypothetical", "idiom")
 
 # Speed: one spaCy Matcher tries every pattern at every token (and each distinct IN list is a Python call
@@ -177,6 +184,12 @@ def extent(doc: Doc, start: int, end: int, breaks: set) -> Tuple[int, int]:
     return left, right
 
 
+def turned(doc: Doc, span: Span, start: int, end: int) -> bool:
+    """Whether a contrast word ("but", "though") stands between a cue and the flag."""
+    between = doc[end : span.start] if end <= span.start else doc[span.end : start]
+    return any(token.lower_ in CONTRASTS for token in between)
+
+
 def live_cues(doc: Doc, matches: List[Tuple[int, int, int]]) -> List[Tuple[str, int, int]]:
     """The context cues that count: not one right after a word that undoes it ("as if", "at once"), and
     not a now-word inside a supposition ("if I started bleeding" is not "started" now)."""
@@ -201,7 +214,7 @@ def context(doc: Doc, span: Span, cues: List[Tuple[str, int, int]]) -> Optional[
     def inside(region: Tuple[int, int], start: int, end: int) -> bool:
         return region[0] <= start < region[1]  # where the cue starts: "once," ends past its clause
 
-    allowed = CONTEXTS_FOR.get(span.label_, ALL_CONTEXTS)
+    allowed = CONTEXTS_FOR_FLAG.get(span.id_) or CONTEXTS_FOR.get(span.label_, ALL_CONTEXTS)
     if "idiom" in allowed and any(kind == "idiom" and start <= span.start < end for kind, start, end in cues):
         # the flag's own words are a figure of speech, whenever: "overdosed on lattes this week"
         return "idiom"
@@ -227,7 +240,8 @@ def context(doc: Doc, span: Span, cues: List[Tuple[str, int, int]]) -> Optional[
             return kind
         if kind == "hypothetical" and before and inside(sentence, start, end):
             return kind
-        if kind == "idiom" and inside(sentence, start, end):  # "lol" beside the flag
+        if kind == "idiom" and inside(sentence, start, end) and not turned(doc, span, start, end):
+            # "lol" beside the flag, but not across a "but": "it's probably nothing lol but I wet myself"
             return kind
         if (
             kind == "reason"
@@ -341,12 +355,14 @@ class RedFlagDetector:
         doc.spans[FOUND] = found
         doc.spans[NEGATED] = negated
         doc.spans[NOT_NOW] = not_now
-        labelled = ((token, self.symptom(token)) for token in doc)
-        doc.spans[SYMPTOMS] = [
-            span
-            for span in (Span(doc, token.i, token.i + 1, label=label) for token, label in labelled if label)
-            if not is_negated(doc, span.start) and not said_fine(doc, span) and not context(doc, span, cues)
+        words = [
+            Span(doc, token.i, token.i + 1, label=label)
+            for token, label in ((token, self.symptom(token)) for token in doc)
+            if label
         ]
+        denied = [span for span in words if is_negated(doc, span.start) or said_fine(doc, span)]
+        doc.spans[DENIED] = denied
+        doc.spans[SYMPTOMS] = [span for span in words if span not in denied and not context(doc, span, cues)]
         return doc
 
     def symptom(self, token: Token) -> str:

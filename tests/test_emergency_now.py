@@ -38,6 +38,12 @@ def test_a_description_no_pattern_catches_reads_as_an_emergency(nlp):
     assert not doc.spans[FOUND] and doc._.emergency_now >= EMERGENCY_NOW_BAR
 
 
+def test_a_message_that_denies_its_symptoms_is_not_read(nlp):
+    """The reader sees words, not "not": it would read "bleeding" and "30 wks" as an emergency."""
+    doc = nlp("not bleeding, not cramping, im 30 wks and my hips just ache")
+    assert not doc.spans[FOUND] and doc._.emergency_now == 0.0
+
+
 @pytest.mark.parametrize(
     "text",
     [

@@ -188,6 +188,11 @@ def test_clinic_terms_are_found_with_their_canonical_id(nlp, text, label, canoni
             "positive test last week and a weird ache at the tip of my shoulder, I feel faint",
             "pregnancy_bleeding",
         ),
+        ("little purple dots on his legs that don't fade when I press a glass on them", "meningitis"),
+        ("my 4 yr old ate some of our weed gummies and is super sleepy", "overdose"),
+        ("had black sticky poo twice today", "bleeding"),
+        ("the guy on the treadmill just dropped and isn't moving", "collapse_unresponsive"),
+        ("i need to pee so bad but nothing will come out and my sciatica is awful", "cauda_equina"),
     ],
 )
 def test_red_flags_are_found(nlp, text, flag):

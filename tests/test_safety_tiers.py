@@ -66,6 +66,8 @@ def test_a_red_flag_not_happening_now_is_set_aside_with_the_reason(nlp, text, wh
         "dad took all of this week's heart pills at once and he's dizzy",
         "my husband he say chest very tight, now 30 minutes already",
         "I've had a squeezing in the middle of my chest since lunch that won't go away",
+        "its probably nothing lol but i peed today and didnt even notice, my back has been awful",
+        "ive had to strain to pee all day and my back is killing me",
     ],
 )
 def test_a_red_flag_happening_now_stays_an_emergency_beside_a_question(nlp, text):
@@ -105,7 +107,11 @@ def test_a_mental_health_flag_as_a_reason_or_what_if_still_gets_the_crisis_line(
         ("my leg is hot and swollen compared to the other one", "dvt_suspected"),
         ("found a needle still in my lower back when I got home", "retained_needle"),
         ("since the IMS in my forearm my thumb has been tingling and it hasn't stopped", "lasting_numbness"),
-        ("I have lung cancer and new pain in the middle of my back", "other"),
+        ("I have lung cancer and new pain in the middle of my back", "cancer_back_pain"),
+        (
+            "had bowel cancer two years ago, now a new pain in my back that wakes me at night",
+            "cancer_back_pain",
+        ),
         ("I fainted after my session but I'm ok", "fainted"),
     ],
 )
