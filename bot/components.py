@@ -224,8 +224,8 @@ class RedFlagGuard(_Stateless):
       needle site red and spreading, goes the same way with the role `urgent`: the action picks the tier);
     - the classifier's `emergency` stands on its own only when the message holds a serious symptom or
       crisis word happening now (symptom_words.txt; an everyday one from mild_symptom_words.txt is not
-      enough) and no red flag it negated or set aside; otherwise the next intent answers. So "no chest pain", questions about risk, history and
-      ordinary off-topic text never get 911 on a guess;
+      enough) and no red flag it negated or set aside; otherwise the next intent answers. So "no chest
+      pain", questions about risk, history and ordinary off-topic text never get 911 on a guess;
     - a red flag that is not happening now is passed on as a `red_flag_context` entity, so the answer
       can add "if this is happening now, call 911".
     """

@@ -193,10 +193,11 @@ def turned(doc: Doc, span: Span, start: int, end: int) -> bool:
 def live_cues(doc: Doc, matches: List[Tuple[int, int, int]]) -> List[Tuple[str, int, int]]:
     """The context cues that count: not one right after a word that undoes it ("as if", "at once"), and
     not a now-word inside a supposition ("if I started bleeding" is not "started" now)."""
+    named = [(doc.vocab.strings[kind], start, end) for kind, start, end in matches]
     cues = [
-        (doc.vocab.strings[kind], start, end)
-        for kind, start, end in matches
-        if not (start > 0 and doc[start - 1].lower_ in NOT_A_CUE_AFTER.get(doc.vocab.strings[kind], ()))
+        (kind, start, end)
+        for kind, start, end in named
+        if not (start > 0 and doc[start - 1].lower_ in NOT_A_CUE_AFTER.get(kind, ()))
     ]
     supposing = [(start, end) for kind, start, end in cues if kind in SUPPOSING]
     return [
@@ -287,8 +288,9 @@ class IndexedMatcher:
         found = set(self.unindexed(doc)) if len(self.unindexed) else set()
         for token in doc:
             for attr, name in FIRST_TOKEN_ATTRS.items():
+                word = getattr(token, name)
                 for unbounded in (False, True):
-                    index = (attr, getattr(token, name), unbounded)
+                    index = (attr, word, unbounded)
                     if index not in self.by_first_word:
                         continue
                     window = doc[token.i : token.i + self.longest[index]]
@@ -360,9 +362,11 @@ class RedFlagDetector:
             for token, label in ((token, self.symptom(token)) for token in doc)
             if label
         ]
-        denied = [span for span in words if is_negated(doc, span.start) or said_fine(doc, span)]
-        doc.spans[DENIED] = denied
-        doc.spans[SYMPTOMS] = [span for span in words if span not in denied and not context(doc, span, cues)]
+        denied = {span.start for span in words if is_negated(doc, span.start) or said_fine(doc, span)}
+        doc.spans[DENIED] = [span for span in words if span.start in denied]
+        doc.spans[SYMPTOMS] = [
+            span for span in words if span.start not in denied and not context(doc, span, cues)
+        ]
         return doc
 
     def symptom(self, token: Token) -> str:
