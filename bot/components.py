@@ -30,10 +30,11 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline, make_union
+from spacy.tokens import Span
 
 from bot import emergency_now  # noqa: F401  (registers its factory and doc._.emergency_now)
 from bot.features import classifier_text
-from bot.red_flags import FOUND, NEGATED, NOT_NOW, SYMPTOMS
+from bot.red_flags import DENIED, FOUND, MEDICAL, NEGATED, NOT_NOW, SET_ASIDE, SYMPTOMS
 from clinic.red_flag_names import NOT_NOW_ENTITY, RED_FLAG_ENTITY, URGENT
 
 EMERGENCY = "emergency"
@@ -209,6 +210,17 @@ def _with_fast_weights(model: Optional[Pipeline]) -> Optional[Pipeline]:
 # of its 36 misses with no more look-alike alarms (0.8 caught 18 for one more alarm, and put one real
 # question over the bar: "my knees hurt going up and down stairs, do I have arthritis?"). docs/safety.md.
 EMERGENCY_NOW_BAR = 0.9
+# ...and the same-day reader, to give the same-day reply ("call the clinic today"). Chosen by leaving each of
+# the first twelve development sets out in turn: 0.9 turned 41 of their 107 missed same-day messages into
+# the same-day reply for 7 more look-alikes of 2,457 (0.8: 45 for 18), and none of 868 real questions or
+# 1,000 CLINC150 queries. docs/safety.md.
+SAME_DAY_BAR = 0.9
+
+
+def same_day_words(doc: Any) -> List[Any]:
+    """Every symptom word of the message, as same-day flags (role `urgent`)."""
+    words = [*doc.spans[SYMPTOMS], *doc.spans[DENIED], *doc.spans[SET_ASIDE]]
+    return [Span(doc, word.start, word.end, label=URGENT) for word in sorted(words)]
 
 
 def serious_words(doc: Any) -> List[Any]:
@@ -222,6 +234,8 @@ class RedFlagGuard(_Stateless):
 
     - a red flag happening now is an emergency whatever the classifier says (a same-day sign, such as a
       needle site red and spreading, goes the same way with the role `urgent`: the action picks the tier);
+    - with no red flag, people's own descriptions of an emergency happening now or of a same-day sign
+      (bot/emergency_now.py) give the emergency or the same-day reply when the reader is sure;
     - the classifier's `emergency` stands on its own only when the message holds a serious symptom or
       crisis word happening now (symptom_words.txt; an everyday one from mild_symptom_words.txt is not
       enough) and no red flag it negated or set aside; otherwise the next intent answers. So "no chest
@@ -237,7 +251,11 @@ class RedFlagGuard(_Stateless):
                 continue
             flags = list(doc.spans[FOUND])
             emergencies = [span for span in flags if span.label_ != URGENT]
-            if flags and not emergencies and self._top_intent(message) == EMERGENCY:
+            if flags and not emergencies and doc._.emergency_now >= EMERGENCY_NOW_BAR:
+                # Only same-day signs matched, but the whole message reads as people's emergencies do ("had
+                # myeloma, new back pain, and this morning her legs wouldn't hold her"): 911, with the signs.
+                emergencies = [Span(doc, s.start, s.end, label=MEDICAL, span_id=s.id_) for s in flags]
+            elif flags and not emergencies and self._top_intent(message) == EMERGENCY:
                 # A same-day sign, but the classifier reads the whole message as an emergency and a serious
                 # symptom word is happening now ("since the needles breathing in hurts and I only get half a
                 # breath"): 911, not "call us today". The words travel as flags of the role `serious`.
@@ -248,6 +266,10 @@ class RedFlagGuard(_Stateless):
                 # No pattern, but a symptom word happening now and people's own emergencies read like this
                 # one (bot/emergency_now.py): 911, with the symptom words as the flags.
                 self._declare_emergency(message, doc.spans[SYMPTOMS])
+            elif doc._.same_day >= SAME_DAY_BAR:
+                # No pattern, but people's own same-day signs read like this one: the same-day reply, with
+                # the symptom words (in whatever context: "no fever" is part of it) as same-day flags.
+                self._declare_emergency(message, same_day_words(doc))
             elif self._top_intent(message) == EMERGENCY and (
                 doc.spans[NEGATED] or doc.spans[NOT_NOW] or not serious_words(doc)
             ):

@@ -1,4 +1,5 @@
-"""How likely a message describes an emergency happening now, learnt from messages people wrote (#12).
+"""How likely a message describes an emergency happening now, or a same-day sign, learnt from messages
+people wrote (#12).
 
 The red-flag patterns catch the wordings they list; people describing an emergency in their own words
 ("his lips are going a funny colour", "my leg is twice the size of the other one and I can't get my
@@ -10,13 +11,21 @@ and logistic regression, trained when the pipeline is built on
 - the same sets' look-alikes and same-day signs (risk questions, history, idioms, negations...) and every
   other training example in data/nlu.
 
-It scores only a message with no red flag found, a symptom or crisis word happening now (the
-`symptom_words` span group) and no cue anywhere that dates or distances it (history, risk, a what-if, a
-reason for treatment, an idiom) and no symptom word denied ("not bleeding, not cramping"): a guess never
-reaches 911 without such a word, whatever the score, and "in 2020 my legs went weak and numb" is left to
-the patterns.
-`doc._.emergency_now` is the probability, or 0.0 when the message was not scored. RedFlagGuard
-(bot/components.py) acts on it.
+It scores a message with no red flag found only when it holds a symptom or crisis word happening now
+(the `symptom_words` span group), no cue anywhere that dates or distances it (history, risk, a what-if,
+a reason for treatment, an idiom) and no symptom word denied ("not bleeding, not cramping"): a guess
+never reaches 911 without such a word, whatever the score, and "in 2020 my legs went weak and numb" is
+left to the patterns. A message whose only red flags are same-day signs is always scored: the sign is
+there, and the reader tells "had myeloma, new back pain" from "had myeloma, new back pain, and this
+morning her legs wouldn't hold her".
+`doc._.emergency_now` is the probability, or 0.0 when the message was not scored.
+
+A second model reads same-day signs the same way (`doc._.same_day`): the sets' same-day messages against
+their look-alikes and the other training examples (emergencies left out: they are neither). Same-day
+messages say what is *not* happening ("no fever", "breathing fine") and when the session was ("since
+Tuesday's IMS"), so it needs only a symptom word anywhere in the message, in any context, and no red flag
+found; what the words around it mean is what it learnt from the look-alikes. RedFlagGuard
+(bot/components.py) acts on both.
 """
 
 import math
@@ -34,47 +43,50 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from bot.features import classifier_text
-from bot.red_flags import CUES, DENIED, FOUND, SYMPTOMS
+from bot.red_flags import CUES, DENIED, FOUND, SET_ASIDE, SYMPTOMS
 
 PROJECT = Path(__file__).resolve().parents[1]
 SAFETY_EXAMPLES = Path(__file__).parent / "safety_examples"
 NLU_DATA = PROJECT / "data" / "nlu"
 MODEL_FILE = "model.joblib"
-EMERGENCY = "emergency"
+SAME_DAY_FILE = "same_day.joblib"
+EMERGENCY, URGENT, OTHER = "emergency", "urgent", "other"
+TIERS = ("emergency", "urgent", "look_alike")
 
-if not Doc.has_extension("emergency_now"):
-    Doc.set_extension("emergency_now", default=0.0)
+for extension in ("emergency_now", "same_day"):
+    if not Doc.has_extension(extension):
+        Doc.set_extension(extension, default=0.0)
 
 
-def safety_examples(folder: Path = SAFETY_EXAMPLES) -> List[Tuple[str, bool]]:
-    """(message, is an emergency) from every development set: emergencies against urgent and look-alikes."""
+def safety_examples(folder: Path = SAFETY_EXAMPLES) -> List[Tuple[str, str]]:
+    """(message, tier) from every development set: emergency, urgent or look_alike."""
     found = []
     for path in sorted(folder.glob("*.yml")):
         spec = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        for tier in ("emergency", "urgent", "look_alike"):
-            found += [(item["text"], tier == "emergency") for item in spec.get(tier) or []]
+        for tier in TIERS:
+            found += [(item["text"], tier) for item in spec.get(tier) or []]
     return found
 
 
-def nlu_examples(folder: Path = NLU_DATA) -> List[Tuple[str, bool]]:
-    """(example, is an emergency) from the classifier's training data, read as Rasa reads it."""
+def nlu_examples(folder: Path = NLU_DATA) -> List[Tuple[str, str]]:
+    """(example, `emergency` or `other`) from the classifier's training data, read as Rasa reads it."""
     from rasa.shared.nlu.training_data.loading import load_data  # only when the pipeline is built
 
     return [
-        (example.get(TEXT), example.get(INTENT) == EMERGENCY)
+        (example.get(TEXT), EMERGENCY if example.get(INTENT) == EMERGENCY else OTHER)
         for example in load_data(str(folder)).intent_examples
     ]
 
 
-def train(texts: List[str], emergencies: List[bool]) -> Pipeline:
+def train(texts: List[str], positives: List[bool]) -> Pipeline:
     # Words and word pairs only: letter n-grams caught no more of the fourth development set's emergencies
     # and cost three times the time (1.4 ms a message against 0.5).
-    # Balanced classes: there are ~10 ordinary messages for each emergency.
+    # Balanced classes: there are ~10 ordinary messages for each emergency, ~40 for each same-day sign.
     model = make_pipeline(
         TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True),
         LogisticRegression(C=10, max_iter=3000, class_weight="balanced"),
     )
-    model.fit(texts, emergencies)
+    model.fit(texts, positives)
     return model
 
 
@@ -106,39 +118,48 @@ class EmergencyNow:
         self.name = name
         self.model: Optional[Pipeline] = None
         self.score: Optional[Scorer] = None
+        self.same_day_model: Optional[Pipeline] = None
+        self.same_day: Optional[Scorer] = None
 
     def initialize(self, get_examples=None, nlp: Optional[Language] = None) -> None:
         """Nothing to learn yet: `fit` runs once the pipeline before it is complete (bot/pipeline.py)."""
 
-    def fit(self, nlp: Language, examples: Iterable[Tuple[str, bool]]) -> None:
-        texts, labels = zip(*examples, strict=True)
+    def fit(self, nlp: Language, examples: Iterable[Tuple[str, str]]) -> None:
+        """Learns both readers from (message, tier) pairs: emergency, urgent, or anything else."""
+        texts, tiers = zip(*examples, strict=True)
         earlier = [name for name in nlp.pipe_names if name != self.name]
         with nlp.select_pipes(enable=earlier):
-            docs = list(nlp.pipe(texts))
-        self.model = train([classifier_text(doc) for doc in docs], list(labels))
+            read = [classifier_text(doc) for doc in nlp.pipe(texts)]
+        self.model = train(list(read), [tier == EMERGENCY for tier in tiers])
         self.score = Scorer(self.model)
+        others = [(text, tier == URGENT) for text, tier in zip(read, tiers, strict=True) if tier != EMERGENCY]
+        self.same_day_model = train([text for text, _ in others], [urgent for _, urgent in others])
+        self.same_day = Scorer(self.same_day_model)
 
     def __call__(self, doc: Doc) -> Doc:
         dated = any(cue.label_ not in ("now", "still") for cue in doc.spans[CUES])
         denies = bool(doc.spans[DENIED])  # it reads words, not "not": "not bleeding, not cramping, 30 wks"
-        if (
-            self.score is not None
-            and not doc.spans[FOUND]
-            and doc.spans[SYMPTOMS]
-            and not dated
-            and not denies
+        same_day_signs_only = doc.spans[FOUND] and all(span.label_ == URGENT for span in doc.spans[FOUND])
+        if self.score is not None and (
+            same_day_signs_only or (not doc.spans[FOUND] and doc.spans[SYMPTOMS] and not dated and not denies)
         ):
             doc._.emergency_now = self.score(classifier_text(doc))
+        any_symptom_word = doc.spans[SYMPTOMS] or doc.spans[DENIED] or doc.spans[SET_ASIDE]
+        if self.same_day is not None and not doc.spans[FOUND] and any_symptom_word:
+            doc._.same_day = self.same_day(classifier_text(doc))
         return doc
 
     def to_disk(self, path: Path, exclude: Iterable[str] = ()) -> None:
         path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
         joblib.dump(self.model, path / MODEL_FILE)
+        joblib.dump(self.same_day_model, path / SAME_DAY_FILE)
 
     def from_disk(self, path: Path, exclude: Iterable[str] = ()) -> "EmergencyNow":
         self.model = joblib.load(Path(path) / MODEL_FILE)
         self.score = Scorer(self.model) if self.model is not None else None
+        self.same_day_model = joblib.load(Path(path) / SAME_DAY_FILE)
+        self.same_day = Scorer(self.same_day_model) if self.same_day_model is not None else None
         return self
 
 

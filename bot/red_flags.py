@@ -45,23 +45,45 @@ NEGATIONS = {
 # "or" between the negation word and the flag lengthens the window by this much.
 OR_WORDS = {"or", "nor"}
 OR_EXTRA = 4
+LIST_REACH = 3  # ...and so does each comma of a list whose "or" comes at most this many tokens after the flag
 # A symptom word followed by one of these is denied ("breathing fine, just tight shoulders"). Only for the
 # words that let the classifier's guess stand, never for a red flag ("chest pain is better now" still counts).
 FINE_AFTER = {"fine", "ok", "okay", "normal", "good", "better", "alright"}
 # ...and an ordinary symptom word played down just before it ("just a tiny bruise", "a bit sore").
 PLAYED_DOWN = {"tiny", "slight", "slightly", "mild", "mildly", "little", "bit", "small", "minor"}
+# ...and any symptom word that is a small amount of something ("a spot of blood", "a bit of bleeding").
+SMALL_AMOUNTS = {
+    "spot",
+    "spots",
+    "drop",
+    "drops",
+    "dot",
+    "dots",
+    "speck",
+    "specks",
+    "trace",
+    "bit",
+    "touch",
+    "smear",
+}
 # "can't" is "ca" + "n't": not a denial but an inability ("can't move my arm", "can't stop coughing up blood").
 INABILITY = {"ca", "can", "could", "cant"}
 CLAUSE_BREAKS = {"but", "though", "although", "however", "yet", "now", "except", "and"}
 # A cue right after one of these words is no cue: "as if" and "even if" describe or insist, they do not
 # suppose ("wiping feels as if the skin is not mine"); "at once" is all together, not one time in the past.
-NOT_A_CUE_AFTER = {"hypothetical": {"as", "even"}, "history": {"at"}}
+# "Never again" is no "again"; "for months now" is how long it has gone on, not that it started now.
+NOT_A_CUE_AFTER = {
+    "hypothetical": {"as", "even"},
+    "history": {"at"},
+    "now": {"never", "weeks", "months", "years", "ages", "decades"},
+}
 # Words that turn a sentence: a figure of speech before one does not speak for what follows it.
 CONTRASTS = {"but", "though", "although", "however", "yet"}
 # Cues that suppose or ask: a now-word inside one of them is part of the supposition.
 SUPPOSING = {"hypothetical", "risk"}
 
 FOUND = "red_flags"
+MEDICAL = "medical"  # the kind of an emergency red flag that is not a mental-health crisis
 NEGATED = "red_flags_negated"
 NOT_NOW = "red_flags_not_now"  # each span's label is why: history, risk, reason or hypothetical
 # Every context cue found (label: its kind, e.g. history, risk, now), for readers after this one.
@@ -70,6 +92,8 @@ CUES = "red_flag_cues"
 SYMPTOMS = "symptom_words"
 # ...and those the message denies ("not bleeding, not cramping"): a message that says what is not happening.
 DENIED = "symptom_words_denied"
+# ...and those a context sets aside (history, risk, a what-if...): the same-day reader reads them too.
+SET_ASIDE = "symptom_words_set_aside"
 
 # Where a context cue must be, relative to the red flag it speaks of. A sentence ends at . ? ! ; or a line
 # break; a clause also at a comma and at words that start a new statement ("and now I can't breathe").
@@ -102,9 +126,9 @@ NEAR_BEFORE = 1
 # A `recurring` cue ("my legs get numb sometimes") counts as history, but only for medical flags:
 # "sometimes I want to end it" still gets the crisis line.
 CONTEXTS_FOR: Dict[str, Tuple[str, ...]] = {"mental_health": ("history", "risk")}
-# ...and by the flag itself: a past cancer is what makes new back pain a same-day sign ("had bowel cancer
-# two years ago, now a band of pain round my ribs"), so its date does not set it aside.
-CONTEXTS_FOR_FLAG: Dict[str, Tuple[str, ...]] = {"cancer_back_pain": ("risk", "hypothetical", "idiom")}
+# A pattern may narrow this itself with `set_aside_when` (its own list of contexts): a past cancer is what
+# makes new back pain a same-day sign ("had bowel cancer two years ago, now a band of pain round my ribs"),
+# so `cancer_back_pain` is not set aside by a date.
 ALL_CONTEXTS = ("history", "recurring", "risk", "reason", "reason_before", "hypothetical", "idiom")
 
 # Speed: one spaCy Matcher tries every pattern at every token (and each distinct IN list is a Python call
@@ -134,18 +158,27 @@ def first_words(token: dict) -> Optional[List[Tuple[str, str]]]:
     return None
 
 
-def is_negated(doc: Doc, start: int) -> bool:
-    """True when a negation word governs the phrase starting at token `start`.
+def is_negated(doc: Doc, start: int, end: Optional[int] = None) -> bool:
+    """True when a negation word governs the phrase starting at token `start` (and ending before `end`).
 
     We have no parser, so we look back a few tokens and stop at a clause boundary: punctuation or
-    a word such as "but" ("no fever but chest pain" is still chest pain).
+    a word such as "but" ("no fever but chest pain" is still chest pain). A comma does not stop it inside
+    a list that an "or" closes right after the phrase ("never had vision changes, slurred speech or
+    numbness").
     """
+    in_a_list = (
+        end is not None
+        and any(token.lower_ in OR_WORDS for token in doc[end : end + LIST_REACH] if not token.is_punct)
+        and not any(token.lower_ in SENTENCE_ENDS for token in doc[end : end + LIST_REACH])
+    )
     window, i = NEGATION_WINDOW, start - 1
     while i >= 0 and start - i <= window:
         token = doc[i]
         i -= 1
-        if token.lower_ in OR_WORDS:
+        if token.lower_ in OR_WORDS or (in_a_list and token.text == ","):
             window += OR_EXTRA
+            if token.text == ",":
+                continue
         if token.is_punct or token.lower_ in CLAUSE_BREAKS:
             return False
         if token.norm_ in NEGATIONS or token.lower_ in NEGATIONS:
@@ -162,6 +195,8 @@ def said_fine(doc: Doc, word: Span) -> bool:
         token.lower_ in PLAYED_DOWN for token in doc[max(0, word.start - 2) : word.start]
     ):
         return True
+    if word.start >= 2 and doc[word.start - 1].lower_ == "of" and doc[word.start - 2].lower_ in SMALL_AMOUNTS:
+        return True  # "a tiny spot of blood on the cotton ball", "a bit of bleeding"
     following = [token.lower_ for token in doc[word.end : word.end + 2]]
     if following[:1] and following[0] in {"is", "s", "'s", "feels", "seems", "was"}:
         following = following[1:]
@@ -207,15 +242,19 @@ def live_cues(doc: Doc, matches: List[Tuple[int, int, int]]) -> List[Tuple[str, 
     ]
 
 
-def context(doc: Doc, span: Span, cues: List[Tuple[str, int, int]]) -> Optional[str]:
-    """Why the red flag is not happening now (history, risk, reason, hypothetical, idiom), or None if it is."""
+def context(
+    doc: Doc, span: Span, cues: List[Tuple[str, int, int]], allowed: Optional[Tuple[str, ...]] = None
+) -> Optional[str]:
+    """Why the red flag is not happening now (history, risk, reason, hypothetical, idiom), or None if it is.
+
+    Only the contexts in `allowed` count; by default those of the flag's kind (`CONTEXTS_FOR`)."""
     sentence = extent(doc, span.start, span.end, SENTENCE_ENDS)
     clause = extent(doc, span.start, span.end, CLAUSE_ENDS)
 
     def inside(region: Tuple[int, int], start: int, end: int) -> bool:
         return region[0] <= start < region[1]  # where the cue starts: "once," ends past its clause
 
-    allowed = CONTEXTS_FOR_FLAG.get(span.id_) or CONTEXTS_FOR.get(span.label_, ALL_CONTEXTS)
+    allowed = allowed or CONTEXTS_FOR.get(span.label_, ALL_CONTEXTS)
     if "idiom" in allowed and any(kind == "idiom" and start <= span.start < end for kind, start, end in cues):
         # the flag's own words are a figure of speech, whenever: "overdosed on lattes this week"
         return "idiom"
@@ -235,6 +274,10 @@ def context(doc: Doc, span: Span, cues: List[Tuple[str, int, int]]) -> Optional[
         before, after = start < span.start, start >= span.end  # a cue may end inside the flag: "can I bleed"
         if kind in ("history", "recurring") and inside(clause, start, end):  # before, after or within it
             return "history"
+        if kind == "history" and before and start == sentence[0] and end < len(doc) and doc[end].text == ",":
+            return (
+                "history"  # a date that opens the sentence dates all of it: "Six years ago, ..., I overdosed"
+            )
         if kind == "risk" and (
             (before and inside(sentence, start, end)) or (after and inside(clause, start, end))
         ):
@@ -313,14 +356,35 @@ class RedFlagDetector:
         self.vocab = nlp.vocab
         self.matches = IndexedMatcher(nlp.vocab)  # red_flags.jsonl and urgent_signs.jsonl
         self.patterns: List[dict] = []
+        self.keys: List[str] = []  # each pattern's match key: kind|id, and |n for its `with_words`
         self.cues = IndexedMatcher(nlp.vocab)  # red_flag_context.jsonl: history, risk, reason, now...
         self.cue_patterns: List[dict] = []
         self.symptom_words: Dict[str, Set[str]] = {"serious": set(), "mild": set()}
+        self.set_aside_when: Dict[str, Tuple[str, ...]] = {}  # flag id -> its own contexts, if it names them
+        # A pattern's `with_words`: phrases one of which the message must also hold, anywhere in it, for
+        # signs a patient splits over sentences ("positive test last week. ... pain in the tip of my shoulder").
+        self.with_words: List[List[Tuple[str, ...]]] = []
 
     def add_patterns(self, patterns: Iterable[dict]) -> None:
         for pattern in patterns:
-            self.matches.add(f"{pattern['kind']}|{pattern['id']}", pattern["pattern"])
+            key = f"{pattern['kind']}|{pattern['id']}"
+            if "with_words" in pattern:
+                key += f"|{len(self.with_words)}"
+                self.with_words.append([tuple(phrase.lower().split()) for phrase in pattern["with_words"]])
+            self.matches.add(key, pattern["pattern"])
+            self.keys.append(key)
+            if "set_aside_when" in pattern:
+                self.set_aside_when[pattern["id"]] = tuple(pattern["set_aside_when"])
             self.patterns.append(pattern)
+
+    def holds_with_words(self, doc: Doc, index: str) -> bool:
+        """Whether the message holds one of the phrases the pattern needs beside it."""
+        words = [token.lower_ for token in doc]
+        return any(
+            tuple(words[i : i + len(phrase)]) == phrase
+            for phrase in self.with_words[int(index)]
+            for i in range(len(words) - len(phrase) + 1)
+        )
 
     def add_cues(self, cues: Iterable[dict]) -> None:
         for cue in cues:
@@ -343,12 +407,14 @@ class RedFlagDetector:
         not_now: List[Span] = []
         cues = live_cues(doc, self.cues(doc))
         for match_id, start, end in self.matches(doc):
-            kind, flag = doc.vocab.strings[match_id].split("|", 1)
+            kind, flag, *needs = doc.vocab.strings[match_id].split("|")
+            if needs and not self.holds_with_words(doc, needs[0]):
+                continue
             span = Span(doc, start, end, label=kind, span_id=flag)
-            if is_negated(doc, start):
+            if is_negated(doc, start, end):
                 negated.append(span)
                 continue
-            why = context(doc, span, cues)
+            why = context(doc, span, cues, self.set_aside_when.get(flag))
             if why:
                 not_now.append(Span(doc, start, end, label=why, kb_id=kind, span_id=flag))
             else:
@@ -363,10 +429,10 @@ class RedFlagDetector:
             if label
         ]
         denied = {span.start for span in words if is_negated(doc, span.start) or said_fine(doc, span)}
+        set_aside = {span.start for span in words if span.start not in denied and context(doc, span, cues)}
         doc.spans[DENIED] = [span for span in words if span.start in denied]
-        doc.spans[SYMPTOMS] = [
-            span for span in words if span.start not in denied and not context(doc, span, cues)
-        ]
+        doc.spans[SET_ASIDE] = [span for span in words if span.start in set_aside]
+        doc.spans[SYMPTOMS] = [span for span in words if span.start not in denied | set_aside]
         return doc
 
     def symptom(self, token: Token) -> str:

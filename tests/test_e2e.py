@@ -97,6 +97,14 @@ def test_a_same_day_sign_gets_the_urgent_tier_not_911(stack):
     assert "811" in reply["text"]
 
 
+def test_a_same_day_sign_in_the_patients_own_words_gets_the_urgent_tier(stack):
+    """No pattern lists this one; the same-day reader (bot/emergency_now.py) knows it."""
+    message = "the spot where you needled my hip is getting redder and warmer every day, no fever"
+    [reply] = say(stack, sender_for("urgent", message), message)
+    assert reply["custom"]["topic"] == "urgent"
+    assert "811" in reply["text"]
+
+
 @pytest.mark.parametrize(
     "message",
     [

@@ -1,12 +1,13 @@
-"""The emergency-now reader (#12): people's own descriptions of an emergency, learnt from the safety
-development sets, give 911 only beside a symptom word happening now, never on a guess alone."""
+"""The emergency-now and same-day readers (#12): people's own descriptions of an emergency or of a
+same-day sign, learnt from the safety development sets; 911 only beside a symptom word happening now,
+the same-day reply only beside a symptom word, never on a guess alone."""
 
 from pathlib import Path
 
 import pytest
 import yaml
 
-from bot.components import EMERGENCY_NOW_BAR
+from bot.components import EMERGENCY_NOW_BAR, SAME_DAY_BAR
 from bot.emergency_now import SAFETY_EXAMPLES, Scorer, safety_examples
 from bot.red_flags import FOUND
 
@@ -26,8 +27,9 @@ def test_every_development_set_has_every_tier():
         assert {"emergency", "urgent", "look_alike"} <= set(spec), path.name
 
 
-def test_its_fast_score_is_the_models_own_probability(nlp):
-    model = nlp.get_pipe("emergency_now").model
+@pytest.mark.parametrize("reader", ["model", "same_day_model"])
+def test_its_fast_score_is_the_models_own_probability(nlp, reader):
+    model = getattr(nlp.get_pipe("emergency_now"), reader)
     score = Scorer(model)
     for text in ["his lips are going a funny colour", "how much is a session", "can't breathe"]:
         assert score(text) == pytest.approx(model.predict_proba([text])[0][1], abs=1e-9)
@@ -54,3 +56,40 @@ def test_a_message_that_denies_its_symptoms_is_not_read(nlp):
 )
 def test_a_message_without_a_live_symptom_word_or_with_a_date_is_not_scored(nlp, text):
     assert nlp(text)._.emergency_now == 0.0
+
+
+def test_a_same_day_sign_no_pattern_catches_reads_as_same_day(nlp):
+    doc = nlp("the spot where you needled my hip is getting redder and warmer every day, no fever")
+    assert not doc.spans[FOUND] and doc._.same_day >= SAME_DAY_BAR
+    assert doc._.emergency_now < EMERGENCY_NOW_BAR
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "how much is a first visit",  # no symptom word: never scored
+        "can you book me in for thursday after work",
+        "since the needles my chest hurts when I breathe in",  # a red flag: the patterns decide
+    ],
+)
+def test_the_same_day_reader_reads_only_symptom_words_no_pattern_caught(nlp, text):
+    assert nlp(text)._.same_day == 0.0
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I had a stroke two years ago, can IMS help my shoulder?",
+        "my knee is sore after running, can physio help?",
+        "is it normal to feel a bit tired and achy the day after acupuncture?",
+    ],
+)
+def test_ordinary_questions_with_symptom_words_are_not_same_day(nlp, text):
+    assert nlp(text)._.same_day < SAME_DAY_BAR
+
+
+def test_a_message_whose_only_flags_are_same_day_signs_is_read_for_an_emergency(nlp):
+    """The sign is there; the reader tells a same-day sign from an emergency told around it."""
+    doc = nlp("the needle site on my back is hot and swollen")
+    assert {span.label_ for span in doc.spans[FOUND]} == {"urgent"}
+    assert 0.0 < doc._.emergency_now < EMERGENCY_NOW_BAR

@@ -315,8 +315,8 @@ def test_indexed_patterns_find_what_one_matcher_would(nlp):
 
     detector = nlp.get_pipe("red_flags")
     plain = Matcher(nlp.vocab)
-    for pattern in detector.patterns:
-        plain.add(f"{pattern['kind']}|{pattern['id']}", [pattern["pattern"]])
+    for key, pattern in zip(detector.keys, detector.patterns, strict=True):
+        plain.add(key, [pattern["pattern"]])
     texts = [
         "i think i'm having a heart attack and my left arm hurts",
         "my dad had a heart attack last year",
@@ -327,6 +327,7 @@ def test_indexed_patterns_find_what_one_matcher_would(nlp):
         "no chest pain, just a stiff neck",
         "my bladder isnt working and my legs are tingling",  # a `*` pattern: no window limit
         "hit my head on the cupboard this morning and since then i have been throwing up a lot",
+        "positive test last week and now pain in the tip of my shoulder",  # a pattern with `with_words`
     ]
     for text in texts:
         doc = nlp(text)

@@ -5,7 +5,7 @@ The patterns and cues are data (bot/patterns/); these are the rules they must ke
 
 import pytest
 
-from bot.red_flags import FOUND, NEGATED, NOT_NOW, SYMPTOMS
+from bot.red_flags import DENIED, FOUND, NEGATED, NOT_NOW, SYMPTOMS
 
 
 def spans(nlp, text, group):
@@ -38,6 +38,11 @@ def spans(nlp, text, group):
         ("my dog had a seizure last night, can i move my appointment", "idiom"),
         ("I'm choking on the cost of physio this year", "idiom"),
         ("I have MS and my legs get weak and tingly, it has not changed in years", "history"),
+        ("Six years ago, in a bad patch, I overdosed on my pills. Is acupuncture ok for stress?", "history"),
+        ("breathless on the stairs for months now since covid, do you do rehab", "history"),
+        ("had one seizure 10 yrs ago, never again since, can i do ims", "history"),
+        ("my bank account is bleeding out after all these sessions", "idiom"),
+        ("my boss is choking the life out of me with overtime", "idiom"),
     ],
 )
 def test_a_red_flag_not_happening_now_is_set_aside_with_the_reason(nlp, text, why):
@@ -68,6 +73,9 @@ def test_a_red_flag_not_happening_now_is_set_aside_with_the_reason(nlp, text, wh
         "I've had a squeezing in the middle of my chest since lunch that won't go away",
         "its probably nothing lol but i peed today and didnt even notice, my back has been awful",
         "ive had to strain to pee all day and my back is killing me",
+        "no fever, chest pain since an hour",  # a comma with no "or" after the flag ends the negation
+        "Last year, I had a stroke. Now my face is drooping again.",
+        "she's been bleeding and has had severe pain low on her right side for the last hour, shes pregnant",
     ],
 )
 def test_a_red_flag_happening_now_stays_an_emergency_beside_a_question(nlp, text):
@@ -246,3 +254,44 @@ def test_questions_about_a_normal_session_raise_no_flag_beyond_same_day(nlp, tex
     assert [
         span.id_ for span in doc.spans[FOUND] if span.label_ != "urgent" or span.id_ == "retained_needle"
     ] == []
+
+
+@pytest.mark.parametrize(
+    "text, flag",
+    [
+        (
+            "positive test last week, and now there's pain in the tip of my shoulder and I feel faint",
+            "pregnancy_bleeding",
+        ),
+        (
+            "my dad has lymphoma and since this morning his legs just won't hold him",
+            "spinal_cord_compression",
+        ),
+        ("we've had the gas heater on all night and now we all have headaches", "overdose"),
+    ],
+)
+def test_signs_split_over_a_message_count_together(nlp, text, flag):
+    assert (flag, "medical") in spans(nlp, text, FOUND)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "pain in the tip of my shoulder after tennis",  # no pregnancy in the message
+        "my legs just won't hold me after that leg day",  # no cancer
+        "I have headaches most afternoons at my desk",  # no fumes
+    ],
+)
+def test_a_sign_that_needs_another_in_the_message_is_nothing_alone(nlp, text):
+    assert spans(nlp, text, FOUND) == []
+
+
+def test_a_negation_reaches_along_a_list_closed_by_or(nlp):
+    text = "I've never had vision changes, slurred speech or numbness with my headaches"
+    assert spans(nlp, text, FOUND) == [] and spans(nlp, text, NEGATED)
+
+
+def test_a_small_amount_of_a_symptom_is_played_down(nlp):
+    doc = nlp("there was a tiny spot of blood on the cotton ball")
+    assert "blood" in {span.text for span in doc.spans[DENIED]}
+    assert "blood" not in {span.text for span in doc.spans[SYMPTOMS]}
