@@ -48,7 +48,39 @@ OR_EXTRA = 4
 LIST_REACH = 3  # ...and so does each comma of a list whose "or" comes at most this many tokens after the flag
 # A symptom word followed by one of these is denied ("breathing fine, just tight shoulders"). Only for the
 # words that let the classifier's guess stand, never for a red flag ("chest pain is better now" still counts).
-FINE_AFTER = {"fine", "ok", "okay", "normal", "good", "better", "alright"}
+FINE_AFTER = {
+    "fine",
+    "ok",
+    "okay",
+    "normal",
+    "good",
+    "better",
+    "alright",
+    "stopped",
+    "gone",
+    "settled",
+    "eased",
+}
+# ...or denied right after it: "chest isn't tight", "heart isn't racing".
+NOT_SIGNS = {
+    "racing",
+    "tight",
+    "swollen",
+    "red",
+    "hot",
+    "numb",
+    "bleeding",
+    "sore",
+    "painful",
+    "hurting",
+    "spreading",
+    "pounding",
+    "sharp",
+    "bad",
+    "worse",
+}
+# ...or said to be a little: "bled a tiny bit", "bleeding slightly".
+A_LITTLE = {"slightly", "little", "bit", "tiny", "wee"}
 # ...and an ordinary symptom word played down just before it ("just a tiny bruise", "a bit sore").
 PLAYED_DOWN = {"tiny", "slight", "slightly", "mild", "mildly", "little", "bit", "small", "minor"}
 # ...and any symptom word that is a small amount of something ("a spot of blood", "a bit of bleeding").
@@ -197,9 +229,13 @@ def said_fine(doc: Doc, word: Span) -> bool:
         return True
     if word.start >= 2 and doc[word.start - 1].lower_ == "of" and doc[word.start - 2].lower_ in SMALL_AMOUNTS:
         return True  # "a tiny spot of blood on the cotton ball", "a bit of bleeding"
-    following = [token.lower_ for token in doc[word.end : word.end + 2]]
-    if following[:1] and following[0] in {"is", "s", "'s", "feels", "seems", "was"}:
+    following = [token.lower_ for token in doc[word.end : word.end + 3]]
+    if following[:2] and following[0] == "a" and following[1] in A_LITTLE or following[:1] == ["slightly"]:
+        return True
+    if following[:1] and following[0] in {"is", "s", "'s", "feels", "seems", "was", "has", "had", "are"}:
         following = following[1:]
+    if following[:2] and following[0] in {"nt", "n't", "not"} and following[1] in NOT_SIGNS:
+        return True
     return bool(following) and following[0] in FINE_AFTER
 
 
@@ -255,8 +291,9 @@ def context(
         return region[0] <= start < region[1]  # where the cue starts: "once," ends past its clause
 
     allowed = allowed or CONTEXTS_FOR.get(span.label_, ALL_CONTEXTS)
-    if "idiom" in allowed and any(kind == "idiom" and start <= span.start < end for kind, start, end in cues):
-        # the flag's own words are a figure of speech, whenever: "overdosed on lattes this week"
+    if any(kind == "idiom" and start < span.end and span.start < end for kind, start, end in cues):
+        # the flag's own words are a figure of speech, whenever and whatever the flag: "overdosed on lattes
+        # this week", "going to overdose on protein shakes"
         return "idiom"
     if "history" in allowed and any(
         kind == "history" and span.start < start and end <= span.end for kind, start, end in cues
@@ -378,10 +415,11 @@ class RedFlagDetector:
             self.patterns.append(pattern)
 
     def holds_with_words(self, doc: Doc, index: str) -> bool:
-        """Whether the message holds one of the phrases the pattern needs beside it."""
+        """Whether the message holds one of the phrases the pattern needs beside it, not negated ("neck's
+        stiff, no fever" is no sign of meningitis)."""
         words = [token.lower_ for token in doc]
         return any(
-            tuple(words[i : i + len(phrase)]) == phrase
+            tuple(words[i : i + len(phrase)]) == phrase and not is_negated(doc, i, i + len(phrase))
             for phrase in self.with_words[int(index)]
             for i in range(len(words) - len(phrase) + 1)
         )
