@@ -79,6 +79,9 @@ NOT_SIGNS = {
     "bad",
     "worse",
 }
+# ...a serious one only by its size ("a small bleed at one needle spot"), never by "a little" ("a little
+# short of breath" is short of breath)...
+SMALL_SIZES = {"tiny", "small", "slight", "minor"}
 # ...or said to be a little: "bled a tiny bit", "bleeding slightly".
 A_LITTLE = {"slightly", "little", "bit", "tiny", "wee"}
 # ...and an ordinary symptom word played down just before it ("just a tiny bruise", "a bit sore").
@@ -105,12 +108,37 @@ CLAUSE_BREAKS = {"but", "though", "although", "however", "yet", "now", "except",
 # suppose ("wiping feels as if the skin is not mine"); "at once" is all together, not one time in the past.
 # "Never again" is no "again"; "for months now" is how long it has gone on, not that it started now.
 NOT_A_CUE_AFTER = {
-    "hypothetical": {"as", "even"},
+    "hypothetical": {"as", "even", "nt", "n't", "not", "cant"},  # "can't say my name right" supposes nothing
     "history": {"at"},
+    "risk": {"first"},  # "his first one ever" asks nothing
     "now": {"never", "weeks", "months", "years", "ages", "decades"},
 }
 # Words that turn a sentence: a figure of speech before one does not speak for what follows it.
 CONTRASTS = {"but", "though", "although", "however", "yet"}
+# A `figure` is a figure of speech that speaks only for the flag it overlaps ("the website had a seizure",
+# "choking on emails"); an `idiom` ("lol", "took my breath away") for its whole sentence.
+FIGURES = {"idiom", "figure"}
+# A date's story goes on past "and" and commas ("last year and was in hospital for suicidal thoughts"),
+# when the flag's clause is told in the past.
+STORY_JOINS = {"and", ","}
+# A sentence opening with one of these and a time that is now tells when what came before began.
+ONSET_WORDS = {"started", "began", "starting", "happened", "came", "been"}
+TODAY = {"today", "tonight", "now", "just", "suddenly", "this", "currently", "rn", "tonite", "2day", "2nite"}
+PAST_VERBS = {
+    "was",
+    "were",
+    "had",
+    "did",
+    "got",
+    "went",
+    "used",
+    "needed",
+    "took",
+    "gave",
+    "made",
+    "felt",
+    "fell",
+}
 # Cues that suppose or ask: a now-word inside one of them is part of the supposition.
 SUPPOSING = {"hypothetical", "risk"}
 
@@ -221,16 +249,17 @@ def is_negated(doc: Doc, start: int, end: Optional[int] = None) -> bool:
 
 
 def said_fine(doc: Doc, word: Span) -> bool:
-    """True when a symptom word is said to be fine ("breathing fine", "breathing is ok") or, for an
-    ordinary one, played down ("just a tiny bruise")."""
-    if word.label_ == "mild" and any(
-        token.lower_ in PLAYED_DOWN for token in doc[max(0, word.start - 2) : word.start]
-    ):
+    """True when a symptom word is said to be fine ("breathing fine", "breathing is ok") or played down:
+    an ordinary one by any small word ("just a little ache"), any by a small size ("a small bleed")."""
+    small = PLAYED_DOWN if word.label_ == "mild" else SMALL_SIZES
+    if any(token.lower_ in small for token in doc[max(0, word.start - 2) : word.start]):
         return True
     if word.start >= 2 and doc[word.start - 1].lower_ == "of" and doc[word.start - 2].lower_ in SMALL_AMOUNTS:
         return True  # "a tiny spot of blood on the cotton ball", "a bit of bleeding"
     following = [token.lower_ for token in doc[word.end : word.end + 3]]
-    if following[:2] and following[0] == "a" and following[1] in A_LITTLE or following[:1] == ["slightly"]:
+    if following[:2] and following[0] in {"a", "one"} and following[1] in A_LITTLE | SMALL_AMOUNTS:
+        return True  # "bled a tiny bit", "bled one drop"
+    if following[:1] == ["slightly"]:
         return True
     if following[:1] and following[0] in {"is", "s", "'s", "feels", "seems", "was", "has", "had", "are"}:
         following = following[1:]
@@ -253,6 +282,33 @@ def extent(doc: Doc, start: int, end: int, breaks: set) -> Tuple[int, int]:
     while right < len(doc) and doc[right].lower_ not in breaks and not doc[right].is_space:
         right += 1
     return left, right
+
+
+def goes_on_in_the_past(doc: Doc, cue_end: int, span: Span, clause: Tuple[int, int]) -> bool:
+    """Whether the story a date began goes on, in the past tense, to the flag: the clauses between are
+    joined only by "and" or a comma, and the flag's clause has a verb in the past ("was", "knocked")."""
+    joins = [token.lower_ for token in doc[cue_end : span.start] if token.lower_ in CLAUSE_ENDS]
+    if not joins or any(join not in STORY_JOINS for join in joins):
+        return False
+    if any(token.lower_ in TODAY for token in doc[cue_end : max(span.end, clause[1])]):
+        return False  # "back pain for weeks and today both her legs gave out": the story has come to today
+    return any(
+        token.lower_ in PAST_VERBS or (token.lower_.endswith("ed") and token.lemma_.lower() != token.lower_)
+        for token in doc[clause[0] : clause[1]]
+    )
+
+
+def dated_next(doc: Doc, sentence: Tuple[int, int], cues: List[Tuple[str, int, int]]) -> bool:
+    """Whether the next sentence says when the what-if began: "is it ok to come if my chest goes sharp when
+    I breathe in? Started this afternoon." The question was about something already happening."""
+    following = [token for token in doc[sentence[1] :] if not (token.is_punct or token.is_space)][:3]
+    words = [token.lower_ for token in following]
+    while words and words[0] in {"it", "this", "that", "all", "which", "they", "s", "'s", "has", "have"}:
+        words = words[1:]
+    if not words or words[0] not in ONSET_WORDS:
+        return False
+    end = extent(doc, following[0].i, following[0].i + 1, SENTENCE_ENDS)[1]
+    return any(kind == "now" and following[0].i < start < end for kind, start, _ in cues)
 
 
 def turned(doc: Doc, span: Span, start: int, end: int) -> bool:
@@ -291,9 +347,9 @@ def context(
         return region[0] <= start < region[1]  # where the cue starts: "once," ends past its clause
 
     allowed = allowed or CONTEXTS_FOR.get(span.label_, ALL_CONTEXTS)
-    if any(kind == "idiom" and start < span.end and span.start < end for kind, start, end in cues):
+    if any(kind in FIGURES and start < span.end and span.start < end for kind, start, end in cues):
         # the flag's own words are a figure of speech, whenever and whatever the flag: "overdosed on lattes
-        # this week", "going to overdose on protein shakes"
+        # this week", "going to overdose on protein shakes", "the website had a seizure"
         return "idiom"
     if "history" in allowed and any(
         kind == "history" and span.start < start and end <= span.end for kind, start, end in cues
@@ -313,14 +369,21 @@ def context(
             return "history"
         if kind == "history" and before and start == sentence[0] and end < len(doc) and doc[end].text == ",":
             return (
-                "history"  # a date that opens the sentence dates all of it: "Six years ago, ..., I overdosed"
+                "history"  # a date that opens a sentence dates all of it: "Six years ago, ..., I overdosed"
             )
+        if (
+            kind == "history"
+            and before
+            and inside(sentence, start, end)
+            and goes_on_in_the_past(doc, end, span, clause)
+        ):
+            return "history"  # "a dark time last year and attempted suicide", "a sting last summer and used my EpiPen"
         if kind == "risk" and (
             (before and inside(sentence, start, end)) or (after and inside(clause, start, end))
         ):
-            return kind
+            return None if dated_next(doc, sentence, cues) else kind
         if kind == "hypothetical" and before and inside(sentence, start, end):
-            return kind
+            return None if dated_next(doc, sentence, cues) else kind
         if kind == "idiom" and inside(sentence, start, end) and not turned(doc, span, start, end):
             # "lol" beside the flag, but not across a "but": "it's probably nothing lol but I wet myself"
             return kind

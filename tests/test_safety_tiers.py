@@ -46,6 +46,11 @@ def spans(nlp, text, group):
         ("our league is having a heart attack over the new fees", "idiom"),  # a thing, not a person
         ("I'm going to overdose on protein shakes this week", "idiom"),  # even beside a crisis wording
         ("a bad allergic reaction to a wasp sting two summers ago, I carry an EpiPen", "history"),
+        ("I went through a dark patch last year and attempted suicide, I'm doing much better", "history"),
+        ("I had a concussion playing rugby two years ago and was knocked out cold", "history"),
+        ("the website basically had a seizure when I tried to pay", "idiom"),
+        ("What should I do if I get chest pain? Started IMS last week.", "hypothetical"),
+        ("i collapsed my umbrella and left it in your waiting room", "idiom"),
     ],
 )
 def test_a_red_flag_not_happening_now_is_set_aside_with_the_reason(nlp, text, why):
@@ -79,6 +84,13 @@ def test_a_red_flag_not_happening_now_is_set_aside_with_the_reason(nlp, text, wh
         "no fever, chest pain since an hour",  # a comma with no "or" after the flag ends the negation
         "Last year, I had a stroke. Now my face is drooping again.",
         "she's been bleeding and has had severe pain low on her right side for the last hour, shes pregnant",
+        "mum's had back pain for weeks and today both her legs gave out and she can't move them",
+        "I had a fall last week and was knocked out and now I can't move my legs",
+        "she was fine at breakfast, now she can't say my name right and her face is drooping",
+        "kid on my team collapsed, he's never had a fit before and his lips look blue",
+        "my son just had his first seizure, first one ever, and he won't wake up properly",
+        "is it ok to come if my chest goes sharp when I breathe in? Started this afternoon.",
+        "is it safe to come in if my face is drooping? It started an hour ago.",
     ],
 )
 def test_a_red_flag_happening_now_stays_an_emergency_beside_a_question(nlp, text):
@@ -302,6 +314,8 @@ def test_a_negation_reaches_along_a_list_closed_by_or(nlp):
         ("the needle site bled a tiny bit and that was it", "bled"),
         ("6 weeks postpartum, bleeding has stopped, am I ready for pelvic floor physio?", "bleeding"),
         ("heart isn't racing, chest isn't tight, just sore quads", "chest"),
+        ("small bleed at one needle spot, pressed a tissue on it", "bleed"),
+        ("the needle spot bled one drop and that was it", "bled"),
     ],
 )
 def test_a_symptom_word_played_down_or_denied_after_it_is_not_happening(nlp, text, word):
