@@ -43,6 +43,8 @@ NEGATIONS = {
 }
 # "no shortness of breath or chest discomfort": a list joined by "or" stays under the negation, so each
 # "or" between the negation word and the flag lengthens the window by this much.
+# Words a negation reaches through without counting them: "I don't have any thoughts of ending my life".
+SEE_THROUGH = {"any", "thoughts", "thought", "of", "plans", "intention", "intentions", "urge", "urges"}
 OR_WORDS = {"or", "nor"}
 OR_EXTRA = 4
 LIST_REACH = 3  # ...and so does each comma of a list whose "or" comes at most this many tokens after the flag
@@ -109,7 +111,15 @@ CLAUSE_BREAKS = {"but", "though", "although", "however", "yet", "now", "except",
 # "Never again" is no "again"; "for months now" is how long it has gone on, not that it started now.
 NOT_A_CUE_AFTER = {
     "hypothetical": {"as", "even", "nt", "n't", "not", "cant"},  # "can't say my name right" supposes nothing
-    "history": {"at"},
+    "history": {
+        "at",
+        "must",
+        "might",
+        "may",
+        "could",
+        "should",
+        "would",
+    },  # "must have had nuts in it" guesses
     "risk": {"first"},  # "his first one ever" asks nothing
     "now": {"never", "weeks", "months", "years", "ages", "decades"},
 }
@@ -235,6 +245,9 @@ def is_negated(doc: Doc, start: int, end: Optional[int] = None) -> bool:
     while i >= 0 and start - i <= window:
         token = doc[i]
         i -= 1
+        if token.lower_ in SEE_THROUGH:
+            window += 1  # "not having any thoughts of harming myself": the negation is of the thoughts
+            continue
         if token.lower_ in OR_WORDS or (in_a_list and token.text == ","):
             window += OR_EXTRA
             if token.text == ",":
@@ -355,7 +368,15 @@ def context(
         kind == "history" and span.start < start and end <= span.end for kind, start, end in cues
     ):  # the flag's own words are dated: "a sting as a kid and I carry an EpiPen now"
         return "history"
-    if any(kind == "now" and inside(clause, start, end) for kind, start, end in cues):
+    asked = any(
+        kind in SUPPOSING and start < span.start and inside(sentence, start, end) for kind, start, end in cues
+    )
+    if any(
+        kind == "now"
+        and inside(clause, start, end)
+        and not (asked and span.start <= start and end <= span.end)
+        for kind, start, end in cues
+    ):  # a now-word in the words asked about is part of the question: "can it make a concussion worse?"
         return None
     if any(kind == "still" and inside(clause, start, end) for kind, start, end in cues) and not any(
         kind in ("history", "recurring") and inside(clause, start, end) for kind, start, end in cues
@@ -456,34 +477,37 @@ class RedFlagDetector:
         self.vocab = nlp.vocab
         self.matches = IndexedMatcher(nlp.vocab)  # red_flags.jsonl and urgent_signs.jsonl
         self.patterns: List[dict] = []
-        self.keys: List[str] = []  # each pattern's match key: kind|id, and |n for its `with_words`
+        self.keys: List[str] = []  # each pattern's match key: kind|id, and |n for its own options
         self.cues = IndexedMatcher(nlp.vocab)  # red_flag_context.jsonl: history, risk, reason, now...
         self.cue_patterns: List[dict] = []
         self.symptom_words: Dict[str, Set[str]] = {"serious": set(), "mild": set()}
-        self.set_aside_when: Dict[str, Tuple[str, ...]] = {}  # flag id -> its own contexts, if it names them
-        # A pattern's `with_words`: phrases one of which the message must also hold, anywhere in it, for
-        # signs a patient splits over sentences ("positive test last week. ... pain in the tip of my shoulder").
+        # A pattern's own options, by the number at the end of its key: `with_words`, phrases one of which the
+        # message must also hold, anywhere in it, for signs a patient splits over sentences ("positive test
+        # last week. ... pain in the tip of my shoulder"); `set_aside_when`, its own list of contexts.
         self.with_words: List[List[Tuple[str, ...]]] = []
+        self.set_aside_when: List[Optional[Tuple[str, ...]]] = []
 
     def add_patterns(self, patterns: Iterable[dict]) -> None:
         for pattern in patterns:
             key = f"{pattern['kind']}|{pattern['id']}"
-            if "with_words" in pattern:
+            if "with_words" in pattern or "set_aside_when" in pattern:
                 key += f"|{len(self.with_words)}"
-                self.with_words.append([tuple(phrase.lower().split()) for phrase in pattern["with_words"]])
+                phrases = pattern.get("with_words", [])
+                self.with_words.append([tuple(phrase.lower().split()) for phrase in phrases])
+                contexts = pattern.get("set_aside_when")
+                self.set_aside_when.append(tuple(contexts) if contexts is not None else None)
             self.matches.add(key, pattern["pattern"])
             self.keys.append(key)
-            if "set_aside_when" in pattern:
-                self.set_aside_when[pattern["id"]] = tuple(pattern["set_aside_when"])
             self.patterns.append(pattern)
 
-    def holds_with_words(self, doc: Doc, index: str) -> bool:
-        """Whether the message holds one of the phrases the pattern needs beside it, not negated ("neck's
-        stiff, no fever" is no sign of meningitis)."""
+    def holds_with_words(self, doc: Doc, index: int) -> bool:
+        """Whether the message holds one of the phrases the pattern needs beside it (if it names any), not
+        negated ("neck's stiff, no fever" is no sign of meningitis)."""
         words = [token.lower_ for token in doc]
-        return any(
+        phrases = self.with_words[index]
+        return not phrases or any(
             tuple(words[i : i + len(phrase)]) == phrase and not is_negated(doc, i, i + len(phrase))
-            for phrase in self.with_words[int(index)]
+            for phrase in phrases
             for i in range(len(words) - len(phrase) + 1)
         )
 
@@ -508,14 +532,15 @@ class RedFlagDetector:
         not_now: List[Span] = []
         cues = live_cues(doc, self.cues(doc))
         for match_id, start, end in self.matches(doc):
-            kind, flag, *needs = doc.vocab.strings[match_id].split("|")
-            if needs and not self.holds_with_words(doc, needs[0]):
+            kind, flag, *options = doc.vocab.strings[match_id].split("|")
+            index = int(options[0]) if options else None
+            if index is not None and not self.holds_with_words(doc, index):
                 continue
             span = Span(doc, start, end, label=kind, span_id=flag)
             if is_negated(doc, start, end):
                 negated.append(span)
                 continue
-            why = context(doc, span, cues, self.set_aside_when.get(flag))
+            why = context(doc, span, cues, self.set_aside_when[index] if index is not None else None)
             if why:
                 not_now.append(Span(doc, start, end, label=why, kb_id=kind, span_id=flag))
             else:

@@ -50,6 +50,8 @@ def spans(nlp, text, group):
         ("I had a concussion playing rugby two years ago and was knocked out cold", "history"),
         ("the website basically had a seizure when I tried to pay", "idiom"),
         ("What should I do if I get chest pain? Started IMS last week.", "hypothetical"),
+        ("can acupuncture make a concussion worse?", "risk"),  # "worse" is part of what is asked
+        ("I read about people's lungs collapsing after needling near the ribs", "risk"),
         ("i collapsed my umbrella and left it in your waiting room", "idiom"),
     ],
 )
@@ -91,6 +93,8 @@ def test_a_red_flag_not_happening_now_is_set_aside_with_the_reason(nlp, text, wh
         "my son just had his first seizure, first one ever, and he won't wake up properly",
         "is it ok to come if my chest goes sharp when I breathe in? Started this afternoon.",
         "is it safe to come in if my face is drooping? It started an hour ago.",
+        "I've been saving up my pills for weeks and tonight is the night",  # stockpiling, however long ago
+        "my tongue is swelling up after a cookie that must have had nuts in it",  # a guess, not a date
     ],
 )
 def test_a_red_flag_happening_now_stays_an_emergency_beside_a_question(nlp, text):
@@ -299,6 +303,17 @@ def test_signs_split_over_a_message_count_together(nlp, text, flag):
     ],
 )
 def test_a_sign_that_needs_another_in_the_message_is_nothing_alone(nlp, text):
+    assert spans(nlp, text, FOUND) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I don't have any thoughts of ending my life, my therapist asked me to tell you",
+        "I'm not having any thoughts of harming myself, but I have felt low",
+    ],
+)
+def test_a_negation_reaches_through_any_thoughts_of(nlp, text):
     assert spans(nlp, text, FOUND) == []
 
 
