@@ -58,8 +58,7 @@ FINE_AFTER = {
     "good",
     "better",
     "alright",
-    "stopped",
-    "gone",
+    "stopped",  # not "gone": "the blood has gone through three dressings"
     "settled",
     "eased",
 }
