@@ -34,7 +34,7 @@ from spacy.tokens import Span
 
 from bot import emergency_now  # noqa: F401  (registers its factory and doc._.emergency_now)
 from bot.features import classifier_text
-from bot.red_flags import DENIED, FOUND, MEDICAL, NEGATED, NOT_NOW, SET_ASIDE, SYMPTOMS
+from bot.red_flags import FOUND, MEDICAL, NEGATED, NOT_NOW, SYMPTOMS, every_symptom_word
 from clinic.red_flag_names import NOT_NOW_ENTITY, RED_FLAG_ENTITY, URGENT
 
 EMERGENCY = "emergency"
@@ -219,8 +219,7 @@ SAME_DAY_BAR = 0.9
 
 def same_day_words(doc: Any) -> List[Any]:
     """Every symptom word of the message, as same-day flags (role `urgent`)."""
-    words = [*doc.spans[SYMPTOMS], *doc.spans[DENIED], *doc.spans[SET_ASIDE]]
-    return [Span(doc, word.start, word.end, label=URGENT) for word in sorted(words)]
+    return [Span(doc, word.start, word.end, label=URGENT) for word in every_symptom_word(doc)]
 
 
 def serious_words(doc: Any) -> List[Any]:

@@ -43,7 +43,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from bot.features import classifier_text
-from bot.red_flags import CUES, DENIED, FOUND, SET_ASIDE, SYMPTOMS
+from bot.red_flags import CUES, DENIED, FOUND, SYMPTOMS, every_symptom_word
 
 PROJECT = Path(__file__).resolve().parents[1]
 SAFETY_EXAMPLES = Path(__file__).parent / "safety_examples"
@@ -140,13 +140,21 @@ class EmergencyNow:
         dated = any(cue.label_ not in ("now", "still") for cue in doc.spans[CUES])
         denies = bool(doc.spans[DENIED])  # it reads words, not "not": "not bleeding, not cramping, 30 wks"
         same_day_signs_only = doc.spans[FOUND] and all(span.label_ == URGENT for span in doc.spans[FOUND])
-        if self.score is not None and (
-            same_day_signs_only or (not doc.spans[FOUND] and doc.spans[SYMPTOMS] and not dated and not denies)
-        ):
-            doc._.emergency_now = self.score(classifier_text(doc))
-        any_symptom_word = doc.spans[SYMPTOMS] or doc.spans[DENIED] or doc.spans[SET_ASIDE]
-        if self.same_day is not None and not doc.spans[FOUND] and any_symptom_word:
-            doc._.same_day = self.same_day(classifier_text(doc))
+        # The readers that read this message (None: not scored), and the text they score, made once.
+        emergency = (
+            self.score
+            if same_day_signs_only
+            or (not doc.spans[FOUND] and doc.spans[SYMPTOMS] and not dated and not denies)
+            else None
+        )
+        same_day = self.same_day if not doc.spans[FOUND] and every_symptom_word(doc) else None
+        if emergency is None and same_day is None:
+            return doc
+        text = classifier_text(doc)
+        if emergency is not None:
+            doc._.emergency_now = emergency(text)
+        if same_day is not None:
+            doc._.same_day = same_day(text)
         return doc
 
     def to_disk(self, path: Path, exclude: Iterable[str] = ()) -> None:

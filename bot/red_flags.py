@@ -280,6 +280,11 @@ def said_fine(doc: Doc, word: Span) -> bool:
     return bool(following) and following[0] in FINE_AFTER
 
 
+def every_symptom_word(doc: Doc) -> List[Span]:
+    """The message's symptom words in every context: happening now, denied or set aside, in order."""
+    return sorted([*doc.spans[SYMPTOMS], *doc.spans[DENIED], *doc.spans[SET_ASIDE]])
+
+
 def read_words(text: str) -> Set[str]:
     """One word per line; blank lines and # comments skipped."""
     return {line.strip().lower() for line in text.splitlines() if line.strip() and not line.startswith("#")}
