@@ -215,6 +215,9 @@ EMERGENCY_NOW_BAR = 0.9
 # the same-day reply for 7 more look-alikes of 2,457 (0.8: 45 for 18), and none of 868 real questions or
 # 1,000 CLINC150 queries. docs/safety.md.
 SAME_DAY_BAR = 0.9
+# A same-day sign goes to 911 on the classifier's word only when the emergency-now reader half agrees: on the
+# development sets the same-day messages it would have sent to 911 score at most 0.44, the emergencies 0.88+.
+SECOND_OPINION_BAR = 0.5
 
 
 def same_day_words(doc: Any) -> List[Any]:
@@ -233,6 +236,8 @@ class RedFlagGuard(_Stateless):
 
     - a red flag happening now is an emergency whatever the classifier says (a same-day sign, such as a
       needle site red and spreading, goes the same way with the role `urgent`: the action picks the tier);
+      a same-day sign becomes a 911 emergency when the emergency-now reader is sure, or when the classifier
+      says emergency, a serious word beyond the sign itself is happening now and the reader half agrees;
     - with no red flag, people's own descriptions of an emergency happening now or of a same-day sign
       (bot/emergency_now.py) give the emergency or the same-day reply when the reader is sure;
     - the classifier's `emergency` stands on its own only when the message holds a serious symptom or
@@ -254,11 +259,20 @@ class RedFlagGuard(_Stateless):
                 # Only same-day signs matched, but the whole message reads as people's emergencies do ("had
                 # myeloma, new back pain, and this morning her legs wouldn't hold her"): 911, with the signs.
                 emergencies = [Span(doc, s.start, s.end, label=MEDICAL, span_id=s.id_) for s in flags]
-            elif flags and not emergencies and self._top_intent(message) == EMERGENCY:
+            elif (
+                flags
+                and not emergencies
+                and self._top_intent(message) == EMERGENCY
+                and doc._.emergency_now >= SECOND_OPINION_BAR
+            ):
                 # A same-day sign, but the classifier reads the whole message as an emergency and a serious
                 # symptom word is happening now ("since the needles breathing in hurts and I only get half a
                 # breath"): 911, not "call us today". The words travel as flags of the role `serious`.
-                emergencies = serious_words(doc)
+                emergencies = [
+                    word
+                    for word in serious_words(doc)
+                    if not any(s.start <= word.start < s.end for s in flags)
+                ]  # a word beyond the sign itself: "thigh a bit purple and swollen" is the sign
             if flags:
                 self._declare_emergency(message, emergencies or flags)
             elif doc._.emergency_now >= EMERGENCY_NOW_BAR and not (doc.spans[NEGATED] or doc.spans[NOT_NOW]):

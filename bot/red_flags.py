@@ -55,12 +55,28 @@ FINE_AFTER = {
     "ok",
     "okay",
     "normal",
+    "normally",
     "good",
     "better",
     "alright",
     "stopped",  # not "gone": "the blood has gone through three dressings"
     "settled",
     "eased",
+}
+# A red flag whose last word is said to be fine right after it is denied ("calf swollen and tender, she
+# breathes fine"): only these words, so "chest pain is better now" still counts.
+FLAG_FINE_AFTER = {"fine", "ok", "okay", "normal", "normally", "alright"}
+# A flag's last word followed by one of these names a diagnosis, not a sign: "chemo for bowel cancer".
+NAMES_A_DIAGNOSIS = {
+    "cancer",
+    "cancers",
+    "tumour",
+    "tumor",
+    "tumours",
+    "tumors",
+    "carcinoma",
+    "surgery",
+    "resection",
 }
 # ...or denied right after it: "chest isn't tight", "heart isn't racing".
 NOT_SIGNS = {
@@ -118,6 +134,10 @@ NOT_A_CUE_AFTER = {
         "could",
         "should",
         "would",
+        "lower",  # "a needle still in his lower back when he was changing" is where, not when
+        "upper",
+        "low",
+        "mid",
     },  # "must have had nuts in it" guesses
     "risk": {"first"},  # "his first one ever" asks nothing
     "now": {"never", "weeks", "months", "years", "ages", "decades"},
@@ -147,7 +167,19 @@ PAST_VERBS = {
     "made",
     "felt",
     "fell",
+    "lost",
+    "bled",
+    "broke",
+    "woke",
+    "began",
+    "kept",
+    "threw",
+    "spent",
+    "drove",
+    "flew",
 }
+# Someone told the patient what to do if something happened: a what-if that may since have come true.
+INSTRUCTED = {"said", "says", "told", "tells", "advised", "instructed", "warned", "instructions"}
 # Cues that suppose or ask: a now-word inside one of them is part of the supposition.
 SUPPOSING = {"hypothetical", "risk"}
 
@@ -280,6 +312,16 @@ def said_fine(doc: Doc, word: Span) -> bool:
     return bool(following) and following[0] in FINE_AFTER
 
 
+def said_fine_after(doc: Doc, end: int) -> bool:
+    """True when the words right after a red flag say its last word is fine ("...she breathes fine")."""
+    if any(token.lower_ in NEGATIONS for token in doc[max(0, end - 3) : end]):
+        return False  # "not breathing normal": the flag denies the fine, not the other way round
+    following = [token.lower_ for token in doc[end : end + 2]]
+    if following[:1] and following[0] in {"is", "s", "'s", "feels", "seems", "are"}:
+        following = following[1:]
+    return bool(following) and following[0] in FLAG_FINE_AFTER
+
+
 def every_symptom_word(doc: Doc) -> List[Span]:
     """The message's symptom words in every context: happening now, denied or set aside, in order."""
     return sorted([*doc.spans[SYMPTOMS], *doc.spans[DENIED], *doc.spans[SET_ASIDE]])
@@ -326,6 +368,13 @@ def dated_next(doc: Doc, sentence: Tuple[int, int], cues: List[Tuple[str, int, i
         return False
     end = extent(doc, following[0].i, following[0].i + 1, SENTENCE_ENDS)[1]
     return any(kind == "now" and following[0].i < start < end for kind, start, _ in cues)
+
+
+def came_true(doc: Doc, sentence: Tuple[int, int], start: int, cues: List[Tuple[str, int, int]]) -> bool:
+    """Whether a what-if someone was told to act on ("the 811 nurse said to go to emerg if I got a fever")
+    is said to be happening later in the message ("now it's 39.2", "and I have,")."""
+    told = any(token.lower_ in INSTRUCTED for token in doc[sentence[0] : start])
+    return told and any(kind in ("now", "still") and begins > start for kind, begins, _ in cues)
 
 
 def turned(doc: Doc, span: Span, start: int, end: int) -> bool:
@@ -383,9 +432,10 @@ def context(
     ):  # a now-word in the words asked about is part of the question: "can it make a concussion worse?"
         return None
     if any(kind == "still" and inside(clause, start, end) for kind, start, end in cues) and not any(
-        kind in ("history", "recurring") and inside(clause, start, end) for kind, start, end in cues
+        kind in ("history", "recurring", "reason") and inside(clause, start, end) for kind, start, end in cues
     ):
-        return None  # "still" is now unless the clause dates it: "still weak on one side from last year's stroke"
+        return None  # "still" is now unless the clause dates it ("still weak on one side from last year's
+        # stroke") or asks for treatment ("can you help with the headaches he still gets?")
     for kind, start, end in cues:
         if kind not in allowed:
             continue
@@ -408,7 +458,15 @@ def context(
         ):
             return None if dated_next(doc, sentence, cues) else kind
         if kind == "hypothetical" and before and inside(sentence, start, end):
+            if turned(doc, span, start, end) and doc[sentence[1] - 1].text != "?":
+                continue  # "I was going to ask if you can see me today, but also both my legs feel numb."
+            if came_true(doc, sentence, start, cues):
+                continue  # "the neurologist said call 911 if his seizure goes past 5 minutes. it's at 6, still going"
             return None if dated_next(doc, sentence, cues) else kind
+        if kind == "risk" and span.start < start < span.end:
+            return (
+                kind  # the flag's own words are a worry: "on blood thinners and I was worried about bleeding"
+            )
         if kind == "idiom" and inside(sentence, start, end) and not turned(doc, span, start, end):
             # "lol" beside the flag, but not across a "but": "it's probably nothing lol but I wet myself"
             return kind
@@ -540,8 +598,10 @@ class RedFlagDetector:
             index = int(options[0]) if options else None
             if index is not None and not self.holds_with_words(doc, index):
                 continue
+            if end < len(doc) and doc[end].lower_ in NAMES_A_DIAGNOSIS:
+                continue
             span = Span(doc, start, end, label=kind, span_id=flag)
-            if is_negated(doc, start, end):
+            if is_negated(doc, start, end) or said_fine_after(doc, end):
                 negated.append(span)
                 continue
             why = context(doc, span, cues, self.set_aside_when[index] if index is not None else None)

@@ -36,7 +36,7 @@ def test_its_fast_score_is_the_models_own_probability(nlp, reader):
 
 
 def test_a_description_no_pattern_catches_reads_as_an_emergency(nlp):
-    doc = nlp("he is breathing really weirdly and i can't get him to talk to me")
+    doc = nlp("my vomit looks like coffee grounds and I'm dizzy and pale")
     assert not doc.spans[FOUND] and doc._.emergency_now >= EMERGENCY_NOW_BAR
 
 

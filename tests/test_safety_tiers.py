@@ -342,3 +342,38 @@ def test_a_symptom_word_played_down_or_denied_after_it_is_not_happening(nlp, tex
 def test_blood_that_has_gone_through_dressings_is_not_played_down(nlp):
     doc = nlp("the blood has gone through three dressings in the last 20 minutes")
     assert ("bleeding", "medical") in spans(nlp, doc.text, FOUND)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "her calf on that side is swollen and tender, she breathes fine",  # the sign, breathing said fine
+        "chemo for bowel cancer and my low back pain is worse this week",  # where the cancer is, not control
+        "I'm on blood thinners and I was worried about bleeding, but there was none at all",  # a worry
+    ],
+)
+def test_a_sign_said_fine_a_diagnosis_or_a_worry_is_no_emergency(nlp, text):
+    doc = nlp(text)
+    assert [span for span in doc.spans[FOUND] if span.label_ != "urgent"] == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my wife not breathing normal, only grunting, she collapse while cooking",  # the flag denies "normal"
+        "the neurologist said call 911 if his seizure goes past 5 minutes. it's at 6 and he's still going",
+        "I was going to ask if you can see me today, but also both my legs feel numb and weak.",
+        "Dad had a fit about an hour ago and he's still confused, doesn't know who I am.",  # not a tantrum
+    ],
+)
+def test_what_a_patient_was_told_or_meant_to_ask_does_not_hide_an_emergency(nlp, text):
+    doc = nlp(text)
+    assert [span for span in doc.spans[FOUND] if span.label_ != "urgent"]
+
+
+def test_a_same_day_sign_goes_to_911_on_the_classifiers_word_only_when_the_reader_half_agrees(nlp):
+    """The serious word must be more than the sign itself, and the emergency-now reader must score 0.5+:
+    on the development sets the same-day messages this sent to 911 scored at most 0.44 (docs/safety.md)."""
+    text = "my thigh looks a bit purple and swollen on one side only, warm to touch. My chest is fine"
+    intent, _, entities = guarded(nlp, text, [("emergency", 0.6), ("needle_safety", 0.3)])
+    assert intent == "emergency" and {e["role"] for e in entities if e["entity"] == "red_flag"} == {"urgent"}
