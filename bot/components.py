@@ -214,6 +214,12 @@ EMERGENCY_NOW_BAR = 0.9
 # the first twelve development sets out in turn: 0.9 turned 41 of their 107 missed same-day messages into
 # the same-day reply for 7 more look-alikes of 2,457 (0.8: 45 for 18), and none of 868 real questions or
 # 1,000 CLINC150 queries. docs/safety.md.
+# ...and with no symptom word at all, a description the reader is surer of ("my passenger just slumped over
+# in his seat and I can't get him to respond"). Chosen at first contact with dev29-dev32 (reader trained on
+# dev1-dev28): at 0.97 it caught 8 of their 29 misses; their look-alikes scored at most 0.69, the real
+# questions' train and dev sides 0.45, CLINC150's train and validation requests of eight words or more
+# 0.96 (one of 8,922 at 0.974 with the reader trained on dev1-dev28 only).
+DESCRIPTION_BAR = 0.97
 SAME_DAY_BAR = 0.9
 # A same-day sign goes to 911 on the classifier's word only when the emergency-now reader half agrees: on the
 # development sets the same-day messages it would have sent to 911 score at most 0.44, the emergencies 0.88+.
@@ -275,7 +281,9 @@ class RedFlagGuard(_Stateless):
                 ]  # a word beyond the sign itself: "thigh a bit purple and swollen" is the sign
             if flags:
                 self._declare_emergency(message, emergencies or flags)
-            elif doc._.emergency_now >= EMERGENCY_NOW_BAR and not (doc.spans[NEGATED] or doc.spans[NOT_NOW]):
+            elif doc._.emergency_now >= (
+                EMERGENCY_NOW_BAR if doc.spans[SYMPTOMS] else DESCRIPTION_BAR
+            ) and not (doc.spans[NEGATED] or doc.spans[NOT_NOW]):
                 # No pattern, but a symptom word happening now and people's own emergencies read like this
                 # one (bot/emergency_now.py): 911, with the symptom words as the flags.
                 self._declare_emergency(message, doc.spans[SYMPTOMS])

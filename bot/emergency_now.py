@@ -12,10 +12,10 @@ and logistic regression, trained when the pipeline is built on
   other training example in data/nlu.
 
 It scores a message with no red flag found only when it holds a symptom or crisis word happening now
-(the `symptom_words` span group), no cue anywhere that dates or distances it (history, risk, a what-if,
-a reason for treatment, an idiom) and no symptom word denied ("not bleeding, not cramping"): a guess
-never reaches 911 without such a word, whatever the score, and "in 2020 my legs went weak and numb" is
-left to the patterns. A message whose only red flags are same-day signs is always scored: the sign is
+(the `symptom_words` span group) or is a description of eight words or more, no cue anywhere that dates
+or distances it (history, risk, a what-if, a reason for treatment, an idiom) and no symptom word denied
+("not bleeding, not cramping"): "in 2020 my legs went weak and numb" is left to the patterns, and a
+description with no symptom word needs a surer score (RedFlagGuard's `DESCRIPTION_BAR`). A message whose only red flags are same-day signs is always scored: the sign is
 there, and the reader tells "had myeloma, new back pain" from "had myeloma, new back pain, and this
 morning her legs wouldn't hold her".
 `doc._.emergency_now` is the probability, or 0.0 when the message was not scored.
@@ -56,6 +56,16 @@ TIERS = ("emergency", "urgent", "look_alike")
 for extension in ("emergency_now", "same_day"):
     if not Doc.has_extension(extension):
         Doc.set_extension(extension, default=0.0)
+
+
+# A message with no symptom word is read only when it is a description this long (in words): "I heard a
+# thud, my wife is on the bathroom floor with her eyes open but she's not answering me" names no symptom
+# from symptom_words.txt; "i can't tell" or "cant say" (CLINC150 requests the reader scores 0.97+) are replies.
+DESCRIPTION_WORDS = 8
+
+
+def words(doc: Doc) -> int:
+    return sum(1 for token in doc if not (token.is_punct or token.is_space))
 
 
 def safety_examples(folder: Path = SAFETY_EXAMPLES) -> List[Tuple[str, str]]:
@@ -141,12 +151,9 @@ class EmergencyNow:
         denies = bool(doc.spans[DENIED])  # it reads words, not "not": "not bleeding, not cramping, 30 wks"
         same_day_signs_only = doc.spans[FOUND] and all(span.label_ == URGENT for span in doc.spans[FOUND])
         # The readers that read this message (None: not scored), and the text they score, made once.
-        emergency = (
-            self.score
-            if same_day_signs_only
-            or (not doc.spans[FOUND] and doc.spans[SYMPTOMS] and not dated and not denies)
-            else None
-        )
+        live = not doc.spans[FOUND] and not dated and not denies
+        described = doc.spans[SYMPTOMS] or words(doc) >= DESCRIPTION_WORDS
+        emergency = self.score if same_day_signs_only or (live and described) else None
         same_day = self.same_day if not doc.spans[FOUND] and every_symptom_word(doc) else None
         if emergency is None and same_day is None:
             return doc

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.components import EMERGENCY_NOW_BAR, SAME_DAY_BAR
+from bot.components import DESCRIPTION_BAR, EMERGENCY_NOW_BAR, SAME_DAY_BAR
 from bot.emergency_now import SAFETY_EXAMPLES, Scorer, safety_examples
-from bot.red_flags import FOUND
+from bot.red_flags import FOUND, SYMPTOMS
 
 BLIND_SET = Path(__file__).parent / "data" / "safety_eval.yml"
 
@@ -49,13 +49,22 @@ def test_a_message_that_denies_its_symptoms_is_not_read(nlp):
 @pytest.mark.parametrize(
     "text",
     [
-        "how much is a first visit",  # no symptom word: never scored
-        "can you email my boss that I'm running late",
+        "how much is a first visit",  # no symptom word and too short to be a description: never scored
+        "i can't tell",  # a reply in a form, not a description (CLINC150's "cant say" scores 0.98)
         "in 2020 my legs went weak and numb and I had surgery on my spine",  # dated: left to the patterns
     ],
 )
-def test_a_message_without_a_live_symptom_word_or_with_a_date_is_not_scored(nlp, text):
+def test_a_short_message_without_a_live_symptom_word_or_with_a_date_is_not_scored(nlp, text):
     assert nlp(text)._.emergency_now == 0.0
+
+
+def test_a_long_message_without_symptom_words_is_read_as_a_possible_description(nlp):
+    """People describe emergencies in words symptom_words.txt does not list ("I heard a thud, she's on the
+    floor with her eyes open, not answering"): a message of eight words or more is read too, and needs
+    DESCRIPTION_BAR, surer than EMERGENCY_NOW_BAR, for 911. An ordinary request of that length stays far
+    below it (CLINC150's train and validation requests: at most 0.96)."""
+    doc = nlp("can you email my boss that I'm running late this morning")
+    assert not doc.spans[SYMPTOMS] and 0.0 < doc._.emergency_now < 0.5 < EMERGENCY_NOW_BAR < DESCRIPTION_BAR
 
 
 def test_a_same_day_sign_no_pattern_catches_reads_as_same_day(nlp):
