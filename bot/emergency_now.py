@@ -15,8 +15,8 @@ It scores a message with no red flag found only when it holds a symptom or crisi
 (the `symptom_words` span group) or is a description of eight words or more, no cue anywhere that dates
 or distances it (history, risk, a what-if, a reason for treatment, an idiom) and no symptom word denied
 ("not bleeding, not cramping"): "in 2020 my legs went weak and numb" is left to the patterns, and a
-description with no symptom word needs a surer score (RedFlagGuard's `DESCRIPTION_BAR`). A message whose only red flags are same-day signs is always scored: the sign is
-there, and the reader tells "had myeloma, new back pain" from "had myeloma, new back pain, and this
+description with no symptom word needs a surer score (RedFlagGuard's `DESCRIPTION_BAR`). A message whose
+only red flags are same-day signs is always scored: the sign is there, and the reader tells "had myeloma, new back pain" from "had myeloma, new back pain, and this
 morning her legs wouldn't hold her".
 `doc._.emergency_now` is the probability, or 0.0 when the message was not scored.
 
@@ -60,7 +60,7 @@ for extension in ("emergency_now", "same_day"):
 
 # A message with no symptom word is read only when it is a description this long (in words): "I heard a
 # thud, my wife is on the bathroom floor with her eyes open but she's not answering me" names no symptom
-# from symptom_words.txt; "i can't tell" or "cant say" (CLINC150 requests the reader scores 0.97+) are replies.
+# from symptom_words.txt; "i can't tell" or "cant say" (CLINC150 requests it scores 0.97+) are replies.
 DESCRIPTION_WORDS = 8
 
 

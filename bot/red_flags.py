@@ -461,12 +461,11 @@ def context(
             if turned(doc, span, start, end) and doc[sentence[1] - 1].text != "?":
                 continue  # "I was going to ask if you can see me today, but also both my legs feel numb."
             if came_true(doc, sentence, start, cues):
-                continue  # "the neurologist said call 911 if his seizure goes past 5 minutes. it's at 6, still going"
+                continue  # "the neurologist said call 911 if it goes past 5 minutes. it's at 6, still going"
             return None if dated_next(doc, sentence, cues) else kind
+        # the flag's own words are a worry: "on blood thinners and I was worried about bleeding"
         if kind == "risk" and span.start < start < span.end:
-            return (
-                kind  # the flag's own words are a worry: "on blood thinners and I was worried about bleeding"
-            )
+            return kind
         if kind == "idiom" and inside(sentence, start, end) and not turned(doc, span, start, end):
             # "lol" beside the flag, but not across a "but": "it's probably nothing lol but I wet myself"
             return kind
