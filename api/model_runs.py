@@ -52,10 +52,22 @@ class Scores:
         return json.dumps(asdict(self))
 
 
+# One taught wording moves a borderline question or two between a right answer and a "Did you mean"
+# (2026-11-27: teaching "can I drive home after the pins" as aftercare took right answers 746 -> 745 of
+# 949 with wrong answers unchanged, and the gate refused the very correction it was taught). So right
+# answers may fall by this share of the questions (at least one); wrong answers and emergencies may not.
+RIGHT_ANSWERS_SLACK = 0.002
+
+
+def right_answers_slack(questions: int) -> int:
+    return max(1, int(questions * RIGHT_ANSWERS_SLACK))
+
+
 def gate(baseline: Scores, candidate: Scores) -> Tuple[bool, List[str]]:
     """Promote only a model that is not worse on right answers, wrong answers and emergency recall.
 
-    Counts on the same questions, no tolerance: one more wrong answer or one emergency missed refuses it."""
+    Counts on the same questions: one more wrong answer or one emergency missed refuses it; right answers
+    may fall by `right_answers_slack` (a question that now gets "Did you mean" instead)."""
     if (baseline.asked, baseline.questions, baseline.off_topic, baseline.emergencies) != (
         candidate.asked,
         candidate.questions,
@@ -68,7 +80,7 @@ def gate(baseline: Scores, candidate: Scores) -> Tuple[bool, List[str]]:
             "Right answers",
             baseline.right,
             candidate.right,
-            candidate.right >= baseline.right,
+            candidate.right >= baseline.right - right_answers_slack(baseline.questions),
             baseline.questions,
         ),
         (
@@ -87,10 +99,16 @@ def gate(baseline: Scores, candidate: Scores) -> Tuple[bool, List[str]]:
         ),
     ]
     reasons = [
-        f"{name}: {old} → {new} of {total} ({'not worse' if ok else 'worse'})"
+        f"{name}: {old} → {new} of {total} ({verdict(old, new, ok, name == 'Wrong answers')})"
         for name, old, new, ok, total in checks
     ]
     return all(ok for *_, ok, _ in checks), reasons
+
+
+def verdict(old: int, new: int, ok: bool, fewer_is_better: bool) -> str:
+    if not ok:
+        return "worse"
+    return "not worse" if (new <= old if fewer_is_better else new >= old) else "within the slack"
 
 
 def start_run(db: Database, *, by: str, labels: int) -> int:

@@ -168,7 +168,9 @@ SCORES = Scores(right=300, wrong=10, emergencies_caught=50, questions=400, off_t
     [
         ({}, True),
         ({"right": 305, "wrong": 8}, True),
-        ({"right": 299}, False),
+        ({"right": 299}, True),  # one right answer now a "Did you mean": within the slack (1 of 400)
+        ({"right": 298}, False),
+        ({"right": 299, "wrong": 11}, False),
         ({"right": 320, "wrong": 11}, False),
         ({"right": 320, "emergencies_caught": 49}, False),
         ({"questions": 401}, False),  # other questions: no comparison
@@ -179,6 +181,12 @@ def test_the_gate_promotes_only_a_model_not_worse_on_any_of_the_three(changes, p
     candidate = Scores(**{**SCORES.__dict__, **changes})
 
     assert gate(SCORES, candidate)[0] is promoted
+
+
+def test_the_gate_says_when_a_model_passed_within_the_slack():
+    _, reasons = gate(SCORES, Scores(**{**SCORES.__dict__, "right": 299}))
+
+    assert reasons[0] == "Right answers: 300 → 299 of 400 (within the slack)"
 
 
 def test_the_gate_says_why():
@@ -201,7 +209,7 @@ def test_one_retraining_at_a_time(tmp_path):
 
 def test_old_runs_folders_go_but_the_running_model_and_the_latest_runs_stay(tmp_path):
     db, models = connect(tmp_path / "handoffs.db"), tmp_path / "models"
-    worse = Scores(**{**SCORES.__dict__, "right": 299})
+    worse = Scores(**{**SCORES.__dict__, "wrong": 11})
     for _ in range(6):
         run = model_runs.start_run(db, by="morgan", labels=1)
         path = models / f"run-{run}" / "model.tar.gz"
