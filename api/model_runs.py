@@ -63,6 +63,34 @@ def right_answers_slack(questions: int) -> int:
     return max(1, int(questions * RIGHT_ANSWERS_SLACK))
 
 
+@dataclass(frozen=True)
+class Check:
+    """One count compared between the model in use and the candidate, on the same questions."""
+
+    name: str
+    old: int
+    new: int
+    total: int
+    fewer_is_better: bool = False
+    slack: int = 0
+
+    @property
+    def ok(self) -> bool:
+        if self.fewer_is_better:
+            return self.new <= self.old + self.slack
+        return self.new >= self.old - self.slack
+
+    @property
+    def verdict(self) -> str:
+        if not self.ok:
+            return "worse"
+        as_good = self.new <= self.old if self.fewer_is_better else self.new >= self.old
+        return "not worse" if as_good else "within the slack"
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.old} → {self.new} of {self.total} ({self.verdict})"
+
+
 def gate(baseline: Scores, candidate: Scores) -> Tuple[bool, List[str]]:
     """Promote only a model that is not worse on right answers, wrong answers and emergency recall.
 
@@ -76,39 +104,28 @@ def gate(baseline: Scores, candidate: Scores) -> Tuple[bool, List[str]]:
     ):
         return False, ["The two models were scored on different questions: retrain to compare them."]
     checks = [
-        (
+        Check(
             "Right answers",
             baseline.right,
             candidate.right,
-            candidate.right >= baseline.right - right_answers_slack(baseline.questions),
             baseline.questions,
+            slack=right_answers_slack(baseline.questions),
         ),
-        (
+        Check(
             "Wrong answers",
             baseline.wrong,
             candidate.wrong,
-            candidate.wrong <= baseline.wrong,
             baseline.questions + baseline.off_topic,
+            fewer_is_better=True,
         ),
-        (
+        Check(
             "Emergencies caught",
             baseline.emergencies_caught,
             candidate.emergencies_caught,
-            candidate.emergencies_caught >= baseline.emergencies_caught,
             baseline.emergencies,
         ),
     ]
-    reasons = [
-        f"{name}: {old} → {new} of {total} ({verdict(old, new, ok, name == 'Wrong answers')})"
-        for name, old, new, ok, total in checks
-    ]
-    return all(ok for *_, ok, _ in checks), reasons
-
-
-def verdict(old: int, new: int, ok: bool, fewer_is_better: bool) -> str:
-    if not ok:
-        return "worse"
-    return "not worse" if (new <= old if fewer_is_better else new >= old) else "within the slack"
+    return all(check.ok for check in checks), [str(check) for check in checks]
 
 
 def start_run(db: Database, *, by: str, labels: int) -> int:
