@@ -16,8 +16,9 @@ It scores a message with no red flag found only when it holds a symptom or crisi
 or distances it (history, risk, a what-if, a reason for treatment, an idiom) and no symptom word denied
 ("not bleeding, not cramping"): "in 2020 my legs went weak and numb" is left to the patterns, and a
 description with no symptom word needs a surer score (RedFlagGuard's `DESCRIPTION_BAR`). A message whose
-only red flags are same-day signs is always scored: the sign is there, and the reader tells "had myeloma, new back pain" from "had myeloma, new back pain, and this
-morning her legs wouldn't hold her".
+only red flags are same-day signs is always scored: the sign is there, and the reader tells
+"had myeloma, new back pain" from "had myeloma, new back pain, and this morning her legs wouldn't
+hold her".
 `doc._.emergency_now` is the probability, or 0.0 when the message was not scored.
 
 A second model reads same-day signs the same way (`doc._.same_day`): the sets' same-day messages against

@@ -305,8 +305,7 @@ def said_fine(doc: Doc, word: Span) -> bool:
         return True  # "bled a tiny bit", "bled one drop"
     if following[:1] == ["slightly"]:
         return True
-    if following[:1] and following[0] in {"is", "s", "'s", "feels", "seems", "was", "has", "had", "are"}:
-        following = following[1:]
+    following = without_linking_verb(following, LINKING_VERBS | PAST_LINKING_VERBS)
     if following[:2] and following[0] in {"nt", "n't", "not"} and following[1] in NOT_SIGNS:
         return True
     return bool(following) and following[0] in FINE_AFTER
@@ -316,10 +315,17 @@ def said_fine_after(doc: Doc, end: int) -> bool:
     """True when the words right after a red flag say its last word is fine ("...she breathes fine")."""
     if any(token.lower_ in NEGATIONS for token in doc[max(0, end - 3) : end]):
         return False  # "not breathing normal": the flag denies the fine, not the other way round
-    following = [token.lower_ for token in doc[end : end + 2]]
-    if following[:1] and following[0] in {"is", "s", "'s", "feels", "seems", "are"}:
-        following = following[1:]
+    following = without_linking_verb([token.lower_ for token in doc[end : end + 2]], LINKING_VERBS)
     return bool(following) and following[0] in FLAG_FINE_AFTER
+
+
+LINKING_VERBS = {"is", "s", "'s", "feels", "seems", "are"}
+PAST_LINKING_VERBS = {"was", "has", "had"}
+
+
+def without_linking_verb(words: List[str], linking: Set[str]) -> List[str]:
+    """The words after a symptom, a first linking verb dropped: "breathing *is* fine" reads "breathing fine"."""
+    return words[1:] if words[:1] and words[0] in linking else words
 
 
 def every_symptom_word(doc: Doc) -> List[Span]:
