@@ -28,6 +28,12 @@ NAME_SAID = re.compile(
 NAME_LEADS = re.compile(
     r"^(?:hi|hello|hey)?[\s,!]*(?:it's|it\s+is|this\s+is|i'm|i\s+am)\s+(?P<name>.+)", re.I
 )
+# Later in a message, a new sentence or clause that introduces a capitalised name: "ok book me in. Im Sam
+# Lee, 604-555-0199", "I'd like IMS, I'm Ana". Lower case there is too often not a name ("i'm sore").
+NAME_INTRODUCED = re.compile(
+    r"(?:[.!?;,]\s*|\band\s+)(?i:it's|it\s+is|this\s+is|i'm|i’m|i\s+am|im)\s+"
+    r"(?P<name>[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)*)"
+)
 # "book acupuncture for Jordan": a capitalised name after "for".
 NAME_AFTER_FOR = re.compile(r"\bfor\s+(?P<name>[A-Z][a-z'’-]+(?:\s+[A-Z][a-z'’-]+)?)")
 POLITE_END = re.compile(r"[\s,]+(?:please|thanks|thank\s+you|thx|ty)$", re.I)
@@ -132,9 +138,11 @@ def find_name(
     text: str, not_names: Iterable[str] = (), *, leads: bool = True, after_for: bool = True
 ) -> Optional[str]:
     """A name given inside another message: "my name is Priya Sharma"; with `leads`, also at its start
-    ("it's Dev, 604-555-0155", "this is Sam"); with `after_for`, "book acupuncture for Jordan"."""
+    ("it's Dev, 604-555-0155", "this is Sam") or capitalised in a later sentence ("... . I'm Sam Lee");
+    with `after_for`, "book acupuncture for Jordan"."""
     text = without_contacts(text)
-    patterns = [NAME_SAID] + ([NAME_LEADS] if leads else []) + ([NAME_AFTER_FOR] if after_for else [])
+    patterns = [NAME_SAID] + ([NAME_LEADS, NAME_INTRODUCED] if leads else [])
+    patterns += [NAME_AFTER_FOR] if after_for else []
     for pattern in patterns:
         match = pattern.search(text)
         if not match:

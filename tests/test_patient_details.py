@@ -40,6 +40,20 @@ def test_details_given_up_front_are_found_in_the_request():
 @pytest.mark.parametrize(
     "text, name",
     [
+        ("ok book me in. Im Sam Lee, 604-555-0199, tuesday afternoon", "Sam Lee"),
+        ("I'd like IMS, I'm Ana Ruiz", "Ana Ruiz"),
+        ("can I book acupuncture and this is Dev", "Dev"),
+        ("book ims, i am sore today", None),  # lower case after a clause is too often not a name
+        ("I want ims. Im Tuesday mornings", None),
+    ],
+)
+def test_a_name_introduced_later_in_the_message_is_found_when_capitalised(text, name):
+    assert find_name(text) == name
+
+
+@pytest.mark.parametrize(
+    "text, name",
+    [
         ("Jordan", "Jordan"),
         ("my name is Alex Chen", "Alex Chen"),
         ("it's Sam", "Sam"),
