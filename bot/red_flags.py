@@ -142,6 +142,10 @@ NOT_A_CUE_AFTER = {
     "risk": {"first"},  # "his first one ever" asks nothing
     "now": {"never", "weeks", "months", "years", "ages", "decades"},
 }
+# ...and after these two words: "tingling all the time for a year now" (but "last year now I can't walk").
+NOT_A_CUE_AFTER_TWO = {
+    "now": {("a", "year"), ("a", "month"), ("a", "week"), ("one", "year"), ("a", "decade")}
+}
 # Words that turn a sentence: a figure of speech before one does not speak for what follows it.
 CONTRASTS = {"but", "though", "although", "however", "yet"}
 # A `figure` is a figure of speech that speaks only for the flag it overlaps ("the website had a seizure",
@@ -218,6 +222,8 @@ CLAUSE_ENDS = SENTENCE_ENDS | {
     "which",
     "plus",
 }
+# A correction ("sorry, HAD", "past tense") at most this many tokens after a flag takes it back into the past.
+CORRECTION_REACH = 8
 NEAR = 3  # a reason cue ("rehab after", "help with") stands at most this many tokens from the flag
 # ...and "after a", "post" must be the flag's own words: "after a stroke", "after my heart attack", not
 # "after the fall my legs are paralysed" (the fall is how it happened, not a reason for treatment).
@@ -341,12 +347,20 @@ def read_words(text: str) -> Set[str]:
 def extent(doc: Doc, start: int, end: int, breaks: set) -> Tuple[int, int]:
     """The tokens around [start, end) up to the nearest break on either side."""
     left = start
-    while left > 0 and doc[left - 1].lower_ not in breaks and not doc[left - 1].is_space:
+    while left > 0 and not breaks_at(doc, left - 1, breaks):
         left -= 1
     right = end
-    while right < len(doc) and doc[right].lower_ not in breaks and not doc[right].is_space:
+    while right < len(doc) and not breaks_at(doc, right, breaks):
         right += 1
     return left, right
+
+
+def breaks_at(doc: Doc, i: int, breaks: set) -> bool:
+    """A break word, a space, but not "because of" (a reason inside the clause, not a new one)."""
+    token = doc[i]
+    if token.lower_ == "because" and i + 1 < len(doc) and doc[i + 1].lower_ == "of":
+        return False
+    return token.lower_ in breaks or token.is_space
 
 
 def goes_on_in_the_past(doc: Doc, cue_end: int, span: Span, clause: Tuple[int, int]) -> bool:
@@ -357,9 +371,25 @@ def goes_on_in_the_past(doc: Doc, cue_end: int, span: Span, clause: Tuple[int, i
         return False
     if any(token.lower_ in TODAY for token in doc[cue_end : max(span.end, clause[1])]):
         return False  # "back pain for weeks and today both her legs gave out": the story has come to today
-    return any(
-        token.lower_ in PAST_VERBS or (token.lower_.endswith("ed") and token.lemma_.lower() != token.lower_)
-        for token in doc[clause[0] : clause[1]]
+    return any(is_past(token) for token in doc[clause[0] : clause[1]])
+
+
+def went_on_and(doc: Doc, span: Span, cue_start: int, clause: Tuple[int, int]) -> bool:
+    """Whether the flag, told in the past, and a date after it are one story joined by "and" alone, the
+    same person going on ("blacked out and collapsed at church two years back"), not a new clause or
+    subject ("I can't breathe and had covid two years ago" is now)."""
+    between = doc[span.end : cue_start]
+    joins = [token for token in between if token.lower_ in CLAUSE_ENDS or token.is_space]
+    if len(joins) != 1 or joins[0].lower_ != "and" or joins[0].i + 1 >= len(doc):
+        return False
+    if any(token.lower_ in TODAY for token in between):
+        return False
+    return is_past(doc[joins[0].i + 1]) and any(is_past(token) for token in doc[clause[0] : clause[1]])
+
+
+def is_past(token: Token) -> bool:
+    return token.lower_ in PAST_VERBS or (
+        token.lower_.endswith("ed") and token.lemma_.lower() != token.lower_
     )
 
 
@@ -389,15 +419,18 @@ def turned(doc: Doc, span: Span, start: int, end: int) -> bool:
     return any(token.lower_ in CONTRASTS for token in between)
 
 
+def undone(doc: Doc, kind: str, start: int) -> bool:
+    """Whether the word or two words before a cue undo it ("as if", "for a year now")."""
+    if start > 0 and doc[start - 1].lower_ in NOT_A_CUE_AFTER.get(kind, ()):
+        return True
+    return start > 1 and (doc[start - 2].lower_, doc[start - 1].lower_) in NOT_A_CUE_AFTER_TWO.get(kind, ())
+
+
 def live_cues(doc: Doc, matches: List[Tuple[int, int, int]]) -> List[Tuple[str, int, int]]:
     """The context cues that count: not one right after a word that undoes it ("as if", "at once"), and
     not a now-word inside a supposition ("if I started bleeding" is not "started" now)."""
     named = [(doc.vocab.strings[kind], start, end) for kind, start, end in matches]
-    cues = [
-        (kind, start, end)
-        for kind, start, end in named
-        if not (start > 0 and doc[start - 1].lower_ in NOT_A_CUE_AFTER.get(kind, ()))
-    ]
+    cues = [(kind, start, end) for kind, start, end in named if not undone(doc, kind, start)]
     supposing = [(start, end) for kind, start, end in cues if kind in SUPPOSING]
     return [
         (kind, start, end)
@@ -426,6 +459,10 @@ def context(
     if "history" in allowed and any(
         kind == "history" and span.start < start and end <= span.end for kind, start, end in cues
     ):  # the flag's own words are dated: "a sting as a kid and I carry an EpiPen now"
+        return "history"
+    if "history" in allowed and any(
+        kind == "correction" and span.end <= start <= span.end + CORRECTION_REACH for kind, start, end in cues
+    ):  # "my dad is having a heart attack... sorry, HAD, past tense, it was 2 years ago"
         return "history"
     asked = any(
         kind in SUPPOSING and start < span.start and inside(sentence, start, end) for kind, start, end in cues
@@ -459,6 +496,13 @@ def context(
             and goes_on_in_the_past(doc, end, span, clause)
         ):
             return "history"  # "a dark time last year and attempted suicide", "a sting last summer and used my EpiPen"
+        if (
+            kind == "history"
+            and after
+            and inside(sentence, start, end)
+            and went_on_and(doc, span, start, clause)
+        ):
+            return "history"  # "I blacked out and collapsed at church two years back"
         if kind == "risk" and (
             (before and inside(sentence, start, end)) or (after and inside(clause, start, end))
         ):

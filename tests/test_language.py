@@ -193,6 +193,12 @@ def test_clinic_terms_are_found_with_their_canonical_id(nlp, text, label, canoni
         ("had black sticky poo twice today", "bleeding"),
         ("the guy on the treadmill just dropped and isn't moving", "collapse_unresponsive"),
         ("i need to pee so bad but nothing will come out and my sciatica is awful", "cauda_equina"),
+        ("deep cut on my thumb, i can see it pulsing out when i lift the towel", "bleeding"),
+        ("now i can't feel anything between my legs or around my bum", "cauda_equina"),
+        ("the needle spot got infected and today i have chills and a racing heart", "sepsis_infection"),
+        ("itchy lumps coming up all over after the latex and my chest is wheezy", "anaphylaxis"),
+        ("i'm ending things this weekend and i've got everything ready", "suicide"),
+        ("there's a rope in my trunk and i'm doing it after work", "suicide"),
     ],
 )
 def test_red_flags_are_found(nlp, text, flag):
@@ -303,6 +309,8 @@ def test_red_flags_are_found(nlp, text, flag):
         "my boss is having a fit about the schedule",
         "my 10 year old has asthma and gets breathless at soccer",
         "i won't be here next week, can we move my appointment?",
+        "she has a couple of tiny pinprick marks from her needles and she's comfortable",
+        "the bruise isn't spreading and there's no bleeding, just a purple mark",
     ],
 )
 def test_look_alikes_and_negations_are_not_red_flags(nlp, text):

@@ -53,6 +53,13 @@ def spans(nlp, text, group):
         ("can acupuncture make a concussion worse?", "risk"),  # "worse" is part of what is asked
         ("I read about people's lungs collapsing after needling near the ribs", "risk"),
         ("i collapsed my umbrella and left it in your waiting room", "idiom"),
+        ("I blacked out and collapsed at church two years back and they fitted a pacemaker", "history"),
+        ("my neighbour bled a lot after acupuncture because of her warfarin years ago", "history"),
+        ("my dad is having a heart attack... autocorrect, I meant had, it was 2 years ago", "history"),
+        ("my daughter overdosed on tylenol when she was 15, she's doing well now", "history"),
+        ("my grandpa fainted in church last sunday, he has been fine all week", "history"),
+        ("what would an infected needle spot look like?", "risk"),
+        ("took a deep breath and finally booked, I've been scared stiff of needles", "idiom"),
     ],
 )
 def test_a_red_flag_not_happening_now_is_set_aside_with_the_reason(nlp, text, why):
@@ -377,3 +384,19 @@ def test_a_same_day_sign_goes_to_911_on_the_classifiers_word_only_when_the_reade
     text = "my thigh looks a bit purple and swollen on one side only, warm to touch. My chest is fine"
     intent, _, entities = guarded(nlp, text, [("emergency", 0.6), ("needle_safety", 0.3)])
     assert intent == "emergency" and {e["role"] for e in entities if e["entity"] == "red_flag"} == {"urgent"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "i can't breathe and had covid two years ago",  # a date after "and" dates only a story told in the past
+        "I collapsed and hit my head, I had a stroke two years ago",  # ...and only the same person going on
+        "I've had a squeezing feeling in my chest since I came in from the garden",  # since, and now
+        "had knee surgery last week now i cant catch my breath",  # "last week now" is not "for a year now"
+        "had dry needling in my upper back this morning and now i cant take a deep breath",  # no idiom here
+        "can't breathe... sorry, I had IMS yesterday",  # a plain "sorry" corrects nothing
+    ],
+)
+def test_a_date_a_duration_or_an_apology_nearby_does_not_hide_an_emergency(nlp, text):
+    doc = nlp(text)
+    assert [span for span in doc.spans[FOUND] if span.label_ != "urgent"]
