@@ -35,6 +35,7 @@ GATHERED = [
     "gathered_round4.tsv",  # fourth round: the weakest topics, Title Case headings, named plans, TCM words
     "gathered_round5.tsv",  # fifth round: new sites only; whole clinic FAQ lists, acupuncture theory, off-topic
     "gathered_round6.tsv",  # sixth round: new sites only; hardest topics, patients' own words, real off-topic
+    "gathered_round7.tsv",  # seventh round: new sites only; acupuncture's kinds and conditions, dry needling, visits
 ]
 # Each labelling round: the questions (n, question) and the two independent passes (n, topic, also_ok, ...).
 BATCHES = [
@@ -44,6 +45,7 @@ BATCHES = [
     ("to_label_batch4.tsv", "labels_batch4_pass1.tsv", "labels_batch4_pass2.tsv"),
     ("to_label_batch5.tsv", "labels_batch5_pass1.tsv", "labels_batch5_pass2.tsv"),
     ("to_label_batch6.tsv", "labels_batch6_pass1.tsv", "labels_batch6_pass2.tsv"),
+    ("to_label_batch7.tsv", "labels_batch7_pass1.tsv", "labels_batch7_pass2.tsv"),
 ]
 # Never taught from another topic's question: declining is taught by out-of-scope questions themselves,
 # and the emergency intent only by emergencies.
