@@ -52,7 +52,7 @@ WRONG_LABELS = [
     "are acupuncture needles painful",
     "will the ims needles hurt",
     "does needling cause a lot of pain",
-    "is the treatment painful",
+    "will the treatment be very painful",
     "how much will it hurt",
     "does the needle hurt when it goes in",
     "is acupuncture painful at all",
