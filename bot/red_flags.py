@@ -120,6 +120,13 @@ SMALL_AMOUNTS = {
 }
 # "can't" is "ca" + "n't": not a denial but an inability ("can't move my arm", "can't stop coughing up blood").
 INABILITY = {"ca", "can", "could", "cant"}
+# A negation of one of these denies that a remedy works, not the sign after it ("the spray isn't touching
+# this chest pressure", "the pills aren't helping the pain in my chest").
+NOT_RELIEVING = {
+    "touching", "touch", "helping", "help", "helped", "easing", "ease", "eased", "relieving", "relieve",
+    "relieved", "shifting", "shift", "budging", "budge", "fixing", "fix", "settling", "settle", "stopping",
+    "stop", "stopped", "working", "doing", "slowing", "slow",
+}  # fmt: skip
 CLAUSE_BREAKS = {"but", "though", "although", "however", "yet", "now", "except", "and"}
 # A cue right after one of these words is no cue: "as if" and "even if" describe or insist, they do not
 # suppose ("wiping feels as if the skin is not mine"); "at once" is all together, not one time in the past.
@@ -140,8 +147,21 @@ NOT_A_CUE_AFTER = {
         "mid",
     },  # "must have had nuts in it" guesses
     "risk": {"first"},  # "his first one ever" asks nothing
-    "now": {"never", "weeks", "months", "years", "ages", "decades"},
-}
+    "now": {
+        "never",
+        "weeks",
+        "months",
+        "years",
+        "ages",
+        "decades",
+        "well",
+        "fine",
+        "better",
+        "ok",
+        "okay",
+        "good",
+    },
+}  # "doing well now", "she's fine now": recovered, the flag is not what is now
 # ...and after these two words: "tingling all the time for a year now" (but "last year now I can't walk").
 NOT_A_CUE_AFTER_TWO = {
     "now": {("a", "year"), ("a", "month"), ("a", "week"), ("one", "year"), ("a", "decade")}
@@ -181,6 +201,19 @@ PAST_VERBS = {
     "spent",
     "drove",
     "flew",
+    "came",
+    "saw",
+    "ran",
+    "sat",
+    "stood",
+    "caught",
+    "brought",
+    "found",
+    "ate",
+    "drank",
+    "sent",
+    "blew",
+    "grew",
 }
 # Someone told the patient what to do if something happened: a what-if that may since have come true.
 INSTRUCTED = {"said", "says", "told", "tells", "advised", "instructed", "warned", "instructions"}
@@ -294,6 +327,12 @@ def is_negated(doc: Doc, start: int, end: Optional[int] = None) -> bool:
         if token.norm_ in NEGATIONS or token.lower_ in NEGATIONS:
             if token.i > 0 and doc[token.i - 1].lower_ in INABILITY:
                 continue  # "can't move the left side of my body" says what is wrong, it denies nothing
+            if token.lower_ == "without" and any(
+                t.lower_ in INABILITY for t in doc[max(0, token.i - 3) : token.i]
+            ):
+                continue  # "I can't stand without falling to the left": the falling is what happens
+            if any(t.lower_ in NOT_RELIEVING for t in doc[token.i + 1 : start]):
+                return False  # "my nitro spray isn't touching this chest pressure": the remedy fails
             return True
     return False
 

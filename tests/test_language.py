@@ -199,6 +199,12 @@ def test_clinic_terms_are_found_with_their_canonical_id(nlp, text, label, canoni
         ("itchy lumps coming up all over after the latex and my chest is wheezy", "anaphylaxis"),
         ("i'm ending things this weekend and i've got everything ready", "suicide"),
         ("there's a rope in my trunk and i'm doing it after work", "suicide"),
+        ("jerking 7 min now not stopping", "seizure"),
+        ("my partner had a seizure in the bath, i got him out, he's awake but confused", "seizure"),
+        ("dad took his whole week of warfarin from the dosette at once", "overdose"),
+        ("standing on the bridge now", "suicide"),
+        ("son got stung, now he whistles like a tea kettle when he breathes", "anaphylaxis"),
+        ("split my scalp on the cabinet, it has not slowed at all", "bleeding"),
     ],
 )
 def test_red_flags_are_found(nlp, text, flag):
@@ -311,6 +317,9 @@ def test_red_flags_are_found(nlp, text, flag):
         "i won't be here next week, can we move my appointment?",
         "she has a couple of tiny pinprick marks from her needles and she's comfortable",
         "the bruise isn't spreading and there's no bleeding, just a purple mark",
+        "my legs are jelly after that hill hike, can i book a massage",
+        "i'm on blood thinners for 5 weeks after my knee replacement",
+        "suicide squad movie tonight so i cant come",
     ],
 )
 def test_look_alikes_and_negations_are_not_red_flags(nlp, text):

@@ -60,6 +60,10 @@ def spans(nlp, text, group):
         ("my grandpa fainted in church last sunday, he has been fine all week", "history"),
         ("what would an infected needle spot look like?", "risk"),
         ("took a deep breath and finally booked, I've been scared stiff of needles", "idiom"),
+        ("suicide attempt long ago, doing well now", "history"),  # "well now" is recovered, not now
+        ("my best friend tried to take her life in college, she's doing great", "history"),
+        ("gave myself a heart attack this morning thinking I'd missed my 10am", "idiom"),
+        ("my wallet is gasping for air after christmas", "idiom"),
     ],
 )
 def test_a_red_flag_not_happening_now_is_set_aside_with_the_reason(nlp, text, why):
@@ -395,6 +399,8 @@ def test_a_same_day_sign_goes_to_911_on_the_classifiers_word_only_when_the_reade
         "had knee surgery last week now i cant catch my breath",  # "last week now" is not "for a year now"
         "had dry needling in my upper back this morning and now i cant take a deep breath",  # no idiom here
         "can't breathe... sorry, I had IMS yesterday",  # a plain "sorry" corrects nothing
+        "my nitro spray isn't touching this chest pressure, it's been 20 min",  # the remedy fails, not the sign
+        "sudden double vision and I can't stand without falling to the left",  # can't ... without: it happens
     ],
 )
 def test_a_date_a_duration_or_an_apology_nearby_does_not_hide_an_emergency(nlp, text):
