@@ -66,6 +66,9 @@ FINE_AFTER = {
 # A red flag whose last word is said to be fine right after it is denied ("calf swollen and tender, she
 # breathes fine"): only these words, so "chest pain is better now" still counts.
 FLAG_FINE_AFTER = {"fine", "ok", "okay", "normal", "normally", "alright"}
+# A first linking verb after a symptom is skipped when reading what is said of it ("breathing *is* fine").
+LINKING_VERBS = {"is", "s", "'s", "feels", "seems", "are"}
+PAST_LINKING_VERBS = {"was", "has", "had"}
 # A flag's last word followed by one of these names a diagnosis, not a sign: "chemo for bowel cancer".
 NAMES_A_DIAGNOSIS = {
     "cancer",
@@ -255,7 +258,7 @@ CLAUSE_ENDS = SENTENCE_ENDS | {
     "which",
     "plus",
 }
-# A correction ("sorry, HAD", "past tense") at most this many tokens after a flag takes it back into the past.
+# A correction ("autocorrect, I meant had", "past tense") this many tokens after a flag at most dates it.
 CORRECTION_REACH = 8
 NEAR = 3  # a reason cue ("rehab after", "help with") stands at most this many tokens from the flag
 # ...and "after a", "post" must be the flag's own words: "after a stroke", "after my heart attack", not
@@ -362,10 +365,6 @@ def said_fine_after(doc: Doc, end: int) -> bool:
         return False  # "not breathing normal": the flag denies the fine, not the other way round
     following = without_linking_verb([token.lower_ for token in doc[end : end + 2]], LINKING_VERBS)
     return bool(following) and following[0] in FLAG_FINE_AFTER
-
-
-LINKING_VERBS = {"is", "s", "'s", "feels", "seems", "are"}
-PAST_LINKING_VERBS = {"was", "has", "had"}
 
 
 def without_linking_verb(words: List[str], linking: Set[str]) -> List[str]:
