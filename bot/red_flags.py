@@ -500,7 +500,7 @@ def context(
         return "history"
     if "history" in allowed and any(
         kind == "correction" and span.end <= start <= span.end + CORRECTION_REACH for kind, start, end in cues
-    ):  # "my dad is having a heart attack... sorry, HAD, past tense, it was 2 years ago"
+    ):  # "my dad is having a heart attack... autocorrect, I meant had, it was 2 years ago"
         return "history"
     asked = any(
         kind in SUPPOSING and start < span.start and inside(sentence, start, end) for kind, start, end in cues
