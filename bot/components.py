@@ -5,6 +5,8 @@ All read the spaCy `Doc` that Rasa's `SpacyNLP` made from `build/clinic_nlp` (se
 
 from __future__ import annotations
 
+import html
+import re
 from typing import Any, Dict, List, Optional
 
 import joblib
@@ -58,6 +60,34 @@ class _Stateless(GraphComponent):
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         return training_data
+
+
+# An HTML or XML tag: "<b>", "</p>", "<br/>", '<a href="...">'. Not "<3" or "a < b": a tag starts with a letter.
+MARKUP_TAG = re.compile(r"</?[a-zA-Z][a-zA-Z0-9-]*(?:\s[^<>]*)?/?>")
+SPACES = re.compile(
+    r"[^\S\n]+"
+)  # spaces, tabs and no-break spaces: one space ends no clause; a line break does
+
+
+def typed_words(text: str) -> str:
+    """The words a patient typed, without markup pasted or typed with them: "<b>hi</b>" is "hi" and
+    "chest pain&nbsp;now" is "chest pain now". A tag becomes a space ("<p>hi</p><p>help</p>" keeps two
+    words, one space apart); line breaks stay, as they end a clause for the red flags."""
+    if "<" not in text and "&" not in text:
+        return text
+    return SPACES.sub(" ", html.unescape(MARKUP_TAG.sub(" ", text))).strip()
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER], is_trainable=False)
+class TypedWords(_Stateless):
+    """First in the pipeline: what the rest reads is the patient's words, not HTML around them."""
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            text = message.get(TEXT)
+            if isinstance(text, str) and typed_words(text) != text:
+                message.set(TEXT, typed_words(text))
+        return messages
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False)

@@ -277,6 +277,20 @@ def test_odd_input_gets_an_answer_and_the_assistant_stays_usable(stack, message)
     assert say(stack, "odd", "does dry needling hurt?")[0]["custom"]["topic"] == "needle_pain"
 
 
+@pytest.mark.parametrize(
+    "message, topic",
+    [
+        ("<b>hi</b>", "greet"),
+        ("<p>does dry needling <i>hurt</i>?</p>", "needle_pain"),
+        ("how much is a session&nbsp;of acupuncture?", "cost_insurance"),
+        ("<b>crushing chest pain</b> right now and my left arm is numb", "emergency"),
+    ],
+)
+def test_html_around_the_words_is_read_past(stack, message, topic):
+    [reply, *_] = say(stack, sender_for("html", message), message)
+    assert reply["custom"]["topic"] == topic
+
+
 def listening_addresses(port):
     """The local addresses a TCP port listens on, read from the kernel's table (IPv4 and IPv6)."""
     found = set()

@@ -364,3 +364,20 @@ def test_the_pipeline_survives_saving_and_loading(nlp, tmp_path):
     doc = loaded("gonna kms, and my shoulder hurts after ims")
     assert [s.id_ for s in doc.spans["red_flags"]] == ["suicide"]
     assert {e.ent_id_ for e in doc.ents} == {"shoulder", "ims"}
+
+
+@pytest.mark.parametrize(
+    "typed, words",
+    [
+        ("<b>hi</b>", "hi"),
+        ("<p>does it hurt?</p><p>and how long?</p>", "does it hurt? and how long?"),
+        ('<a href="https://example.com">link</a> please', "link please"),
+        ("chest pain&nbsp;now &amp; sweating", "chest pain now & sweating"),
+        ("i <3 my physio, and 2 < 3", "i <3 my physio, and 2 < 3"),  # not tags: no letter after "<"
+        ("numb legs\nsince this morning", "numb legs\nsince this morning"),  # line breaks stay
+    ],
+)
+def test_the_pipeline_reads_the_words_typed_not_the_markup_around_them(typed, words):
+    from bot.components import typed_words
+
+    assert typed_words(typed) == words
