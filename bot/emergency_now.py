@@ -41,10 +41,10 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline
 from spacy.language import Language
-from spacy.tokens import Doc
+from spacy.tokens import Doc, Span
 
 from bot.features import classifier_text
-from bot.red_flags import CUES, DENIED, FOUND, SYMPTOMS, every_symptom_word
+from bot.red_flags import CUES, DENIED, FOUND, SENTENCE_ENDS, SYMPTOMS, every_symptom_word, extent
 
 PROJECT = Path(__file__).resolve().parents[1]
 SAFETY_EXAMPLES = Path(__file__).parent / "safety_examples"
@@ -124,6 +124,17 @@ class Scorer:
         return 1 / (1 + math.exp(-z))
 
 
+def told_undated(doc: Doc, dating: List[Span]) -> bool:
+    """Whether a symptom word stands in a sentence no cue dates or distances: a question about risk
+    dates its own sentence, not the next ("should I be worried about how much blood there is? dad cut his
+    arm and he's gone pale and confused")."""
+    for word in doc.spans[SYMPTOMS]:
+        start, end = extent(doc, word.start, word.end, SENTENCE_ENDS)
+        if not any(start <= cue.start < end for cue in dating):
+            return True
+    return False
+
+
 class EmergencyNow:
     def __init__(self, nlp: Language, name: str = "emergency_now") -> None:
         self.name = name
@@ -148,13 +159,14 @@ class EmergencyNow:
         self.same_day = Scorer(self.same_day_model)
 
     def __call__(self, doc: Doc) -> Doc:
-        dated = any(cue.label_ not in ("now", "still") for cue in doc.spans[CUES])
+        dating = [cue for cue in doc.spans[CUES] if cue.label_ not in ("now", "still")]
         denies = bool(doc.spans[DENIED])  # it reads words, not "not": "not bleeding, not cramping, 30 wks"
         same_day_signs_only = doc.spans[FOUND] and all(span.label_ == URGENT for span in doc.spans[FOUND])
         # The readers that read this message (None: not scored), and the text they score, made once.
-        live = not doc.spans[FOUND] and not dated and not denies
+        unflagged = not doc.spans[FOUND] and not denies
         described = doc.spans[SYMPTOMS] or words(doc) >= DESCRIPTION_WORDS
-        emergency = self.score if same_day_signs_only or (live and described) else None
+        live = unflagged and ((not dating and described) or told_undated(doc, dating))
+        emergency = self.score if same_day_signs_only or live else None
         same_day = self.same_day if not doc.spans[FOUND] and every_symptom_word(doc) else None
         if emergency is None and same_day is None:
             return doc

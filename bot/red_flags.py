@@ -66,6 +66,9 @@ FINE_AFTER = {
 # A red flag whose last word is said to be fine right after it is denied ("calf swollen and tender, she
 # breathes fine"): only these words, so "chest pain is better now" still counts.
 FLAG_FINE_AFTER = {"fine", "ok", "okay", "normal", "normally", "alright"}
+# A form's answer after a flag, alone at the end of its line: "Face drooping - no", "Arm weak: none".
+FIELD_SEPARATORS = {"-", ":", "–", "—", "=", "?"}
+FIELD_NO = {"no", "none", "nope", "negative", "nil", "n", "nah", "never"}
 # A first linking verb after a symptom is skipped when reading what is said of it ("breathing *is* fine").
 LINKING_VERBS = {"is", "s", "'s", "feels", "seems", "are"}
 PAST_LINKING_VERBS = {"was", "has", "had"}
@@ -130,7 +133,8 @@ NOT_RELIEVING = {
     "relieved", "shifting", "shift", "budging", "budge", "fixing", "fix", "settling", "settle", "stopping",
     "stop", "stopped", "working", "doing", "slowing", "slow",
 }  # fmt: skip
-CLAUSE_BREAKS = {"but", "though", "although", "however", "yet", "now", "except", "and"}
+# "when" too: "nothing helps when you want to die" denies the help, not the wish.
+CLAUSE_BREAKS = {"but", "though", "although", "however", "yet", "now", "except", "and", "when", "whenever"}
 # A cue right after one of these words is no cue: "as if" and "even if" describe or insist, they do not
 # suppose ("wiping feels as if the skin is not mine"); "at once" is all together, not one time in the past.
 # "Never again" is no "again"; "for months now" is how long it has gone on, not that it started now.
@@ -150,6 +154,7 @@ NOT_A_CUE_AFTER = {
         "mid",
     },  # "must have had nuts in it" guesses
     "risk": {"first"},  # "his first one ever" asks nothing
+    "reason": {"no", "without", "zero"},  # "used the inhaler 6 times, no relief" is no reason for treatment
     "now": {
         "never",
         "weeks",
@@ -218,6 +223,17 @@ PAST_VERBS = {
     "blew",
     "grew",
 }
+# "Do I need to go in if I'm gasping?", "should I call 911 if my wife went blind for a minute?": asking
+# whether to act on it is asking about what is happening. A what-if says what might come: "if I get...".
+CARE_QUESTION = {"need", "should", "have", "must", "ok", "okay"}
+CARE_ACTIONS = {"go", "come", "call", "head", "see", "worry", "worried", "rush", "drive", "take"}
+IF_TO_COME = {
+    "get", "gets", "ever", "start", "starts", "develop", "develops", "notice", "notices", "experience",
+    "happen", "happens", "should", "will", "would", "were", "become", "becomes", "have", "has", "had",
+    "feel", "feels", "begin", "begins", "keep", "keeps", "end", "ends", "it", "that", "this", "there",
+    "anything", "something", "any", "symptoms", "you", "u",
+}  # fmt: skip
+LIST_MARKS = {"-", "*", "•", "–", "—", "+", ">"}
 # Someone told the patient what to do if something happened: a what-if that may since have come true.
 INSTRUCTED = {"said", "says", "told", "tells", "advised", "instructed", "warned", "instructions"}
 # Cues that suppose or ask: a now-word inside one of them is part of the supposition.
@@ -356,7 +372,7 @@ def said_fine(doc: Doc, word: Span) -> bool:
     following = without_linking_verb(following, LINKING_VERBS | PAST_LINKING_VERBS)
     if following[:2] and following[0] in {"nt", "n't", "not"} and following[1] in NOT_SIGNS:
         return True
-    return bool(following) and following[0] in FINE_AFTER
+    return (bool(following) and following[0] in FINE_AFTER) or answered_no(doc, word.end)
 
 
 def said_fine_after(doc: Doc, end: int) -> bool:
@@ -364,7 +380,17 @@ def said_fine_after(doc: Doc, end: int) -> bool:
     if any(token.lower_ in NEGATIONS for token in doc[max(0, end - 3) : end]):
         return False  # "not breathing normal": the flag denies the fine, not the other way round
     following = without_linking_verb([token.lower_ for token in doc[end : end + 2]], LINKING_VERBS)
-    return bool(following) and following[0] in FLAG_FINE_AFTER
+    return (bool(following) and following[0] in FLAG_FINE_AFTER) or answered_no(doc, end)
+
+
+def answered_no(doc: Doc, end: int) -> bool:
+    """Whether a form-like answer denies the flag: "Face drooping - no" ("Chest pain - no relief" is no
+    answer: the "no" must end its line)."""
+    if end + 1 >= len(doc) or doc[end].text not in FIELD_SEPARATORS:
+        return False
+    answer = end + 1
+    last = answer + 1 >= len(doc) or doc[answer + 1].is_punct or doc[answer + 1].is_space
+    return doc[answer].lower_ in FIELD_NO | FLAG_FINE_AFTER and last
 
 
 def without_linking_verb(words: List[str], linking: Set[str]) -> List[str]:
@@ -407,9 +433,9 @@ def goes_on_in_the_past(doc: Doc, cue_end: int, span: Span, clause: Tuple[int, i
     joins = [token.lower_ for token in doc[cue_end : span.start] if token.lower_ in CLAUSE_ENDS]
     if not joins or any(join not in STORY_JOINS for join in joins):
         return False
-    if any(token.lower_ in TODAY for token in doc[cue_end : max(span.end, clause[1])]):
+    if reaches_today(doc[cue_end : max(span.end, clause[1])]):
         return False  # "back pain for weeks and today both her legs gave out": the story has come to today
-    return any(is_past(token) for token in doc[clause[0] : clause[1]])
+    return told_in_the_past(doc, clause)
 
 
 def went_on_and(doc: Doc, span: Span, cue_start: int, clause: Tuple[int, int]) -> bool:
@@ -420,9 +446,18 @@ def went_on_and(doc: Doc, span: Span, cue_start: int, clause: Tuple[int, int]) -
     joins = [token for token in between if token.lower_ in CLAUSE_ENDS or token.is_space]
     if len(joins) != 1 or joins[0].lower_ != "and" or joins[0].i + 1 >= len(doc):
         return False
-    if any(token.lower_ in TODAY for token in between):
+    if reaches_today(between):
         return False
-    return is_past(doc[joins[0].i + 1]) and any(is_past(token) for token in doc[clause[0] : clause[1]])
+    return is_past(doc[joins[0].i + 1]) and told_in_the_past(doc, clause)
+
+
+def reaches_today(tokens: Span) -> bool:
+    return any(token.lower_ in TODAY for token in tokens)
+
+
+def told_in_the_past(doc: Doc, clause: Tuple[int, int]) -> bool:
+    """Whether the clause has a verb in the past: "was", "knocked", "collapsed"."""
+    return any(is_past(token) for token in doc[clause[0] : clause[1]])
 
 
 def is_past(token: Token) -> bool:
@@ -436,7 +471,19 @@ def dated_next(doc: Doc, sentence: Tuple[int, int], cues: List[Tuple[str, int, i
     I breathe in? Started this afternoon." The question was about something already happening."""
     following = [token for token in doc[sentence[1] :] if not (token.is_punct or token.is_space)][:3]
     words = [token.lower_ for token in following]
-    while words and words[0] in {"it", "this", "that", "all", "which", "they", "s", "'s", "has", "have"}:
+    while words and words[0] in {
+        "it",
+        "this",
+        "that",
+        "all",
+        "which",
+        "they",
+        "s",
+        "'s",
+        "has",
+        "have",
+        "just",
+    }:
         words = words[1:]
     if not words or words[0] not in ONSET_WORDS:
         return False
@@ -449,6 +496,36 @@ def came_true(doc: Doc, sentence: Tuple[int, int], start: int, cues: List[Tuple[
     is said to be happening later in the message ("now it's 39.2", "and I have,")."""
     told = any(token.lower_ in INSTRUCTED for token in doc[sentence[0] : start])
     return told and any(kind in ("now", "still") and begins > start for kind, begins, _ in cues)
+
+
+def listed_under(doc: Doc, span: Span, cue_end: int) -> bool:
+    """Whether the flag is in a list under the heading the cue is in, a line ending with a colon or a
+    question mark ("Mum's history:", "What should I watch for after IMS?"): every line from there to the
+    flag's starts with a list mark, and no blank line comes between."""
+    line_end = next((token.i for token in doc[cue_end : span.start] if "\n" in token.text), None)
+    if line_end is None or doc[line_end - 1].text not in (":", "?"):
+        return False
+    breaks = [token for token in doc[line_end : span.start] if "\n" in token.text]
+    return all("\n\n" not in token.text and lists(doc[token.i + 1]) for token in breaks)
+
+
+def lists(token: Token) -> bool:
+    """Whether a line starting with this token is a list's item: "- ", "* ", "1."."""
+    return token.text in LIST_MARKS or token.like_num
+
+
+def asks_whether_to_act(doc: Doc, sentence: Tuple[int, int], start: int) -> bool:
+    """Whether the question at `start` asks whether to act on what the patient tells after its "if" ("do I
+    need to go in if I'm gasping", "should we go to emerg if he wet himself"), not on what might come
+    ("should I come in if I get a fever")."""
+    at = next((token.i for token in doc[start : sentence[1]] if token.lower_ == "if"), None)
+    if at is None:
+        return False
+    asked = {token.lower_ for token in doc[sentence[0] : at]}
+    if not (asked & CARE_QUESTION and asked & CARE_ACTIONS):
+        return False
+    told = [token.lower_ for token in doc[at + 1 : min(at + 4, sentence[1])]]
+    return len(told) >= 2 and not set(told) & IF_TO_COME
 
 
 def turned(doc: Doc, span: Span, start: int, end: int) -> bool:
@@ -523,6 +600,8 @@ def context(
         before, after = start < span.start, start >= span.end  # a cue may end inside the flag: "can I bleed"
         if kind in ("history", "recurring") and inside(clause, start, end):  # before, after or within it
             return "history"
+        if kind in ("history", "risk") and before and listed_under(doc, span, end):
+            return kind  # "Mum's history:\n- stroke 2021\n- left side weak", "what should I watch for?\n- chest pain?"
         if kind == "history" and before and start == sentence[0] and end < len(doc) and doc[end].text == ",":
             return (
                 "history"  # a date that opens a sentence dates all of it: "Six years ago, ..., I overdosed"
@@ -550,6 +629,8 @@ def context(
                 continue  # "I was going to ask if you can see me today, but also both my legs feel numb."
             if came_true(doc, sentence, start, cues):
                 continue  # "the neurologist said call 911 if it goes past 5 minutes. it's at 6, still going"
+            if asks_whether_to_act(doc, sentence, start):
+                continue  # "do I need to go in if I wet myself and didn't feel it?"
             return None if dated_next(doc, sentence, cues) else kind
         # the flag's own words are a worry: "on blood thinners and I was worried about bleeding"
         if kind == "risk" and span.start < start < span.end:

@@ -102,3 +102,13 @@ def test_a_message_whose_only_flags_are_same_day_signs_is_read_for_an_emergency(
     doc = nlp("the needle site on my back is hot and swollen")
     assert {span.label_ for span in doc.spans[FOUND]} == {"urgent"}
     assert 0.0 < doc._.emergency_now < EMERGENCY_NOW_BAR
+
+
+def test_a_question_about_risk_dates_its_own_sentence_not_the_next(nlp):
+    """ "Should I be worried about..." asks; the next sentence tells what is happening, and is read."""
+    asked_then_told = nlp(
+        "should I be worried about how much blood there is? my son went through the glass door and he's "
+        "gone pale and confused"
+    )
+    assert asked_then_told._.emergency_now >= EMERGENCY_NOW_BAR
+    assert nlp("should I be worried about bleeding after needling?")._.emergency_now == 0.0

@@ -64,6 +64,13 @@ def spans(nlp, text, group):
         ("my best friend tried to take her life in college, she's doing great", "history"),
         ("gave myself a heart attack this morning thinking I'd missed my 10am", "idiom"),
         ("my wallet is gasping for air after christmas", "idiom"),
+        ("the booking app keeps collapsing on my phone", "idiom"),
+        ("would dry needling near my shoulder blade puncture a lung?", "risk"),
+        # a form's history heading dates its whole list
+        (
+            "dad's history:\n- heart attack 2019\n- chest pain on exertion back then\ncan he have acupuncture?",
+            "history",
+        ),
     ],
 )
 def test_a_red_flag_not_happening_now_is_set_aside_with_the_reason(nlp, text, why):
@@ -106,6 +113,14 @@ def test_a_red_flag_not_happening_now_is_set_aside_with_the_reason(nlp, text, wh
         "is it safe to come in if my face is drooping? It started an hour ago.",
         "I've been saving up my pills for weeks and tonight is the night",  # stockpiling, however long ago
         "my tongue is swelling up after a cookie that must have had nuts in it",  # a guess, not a date
+        # asking whether to act on it tells it: the what-if is what is happening
+        "do I need to go in if I'm gasping and can't get a sentence out?",
+        "should we go to emerg if he wet himself and didn't notice? his back has been bad all week",
+        "my dad is having what looks like a seizure on the kitchen floor",
+        "took a puck to the head, out for about 20 seconds, now foggy",
+        "pins and needles in both legs since last night and my back is killing me",
+        "mom went down in the hallway. not answering",
+        "he can't be woken properly since he hit his head this afternoon",
     ],
 )
 def test_a_red_flag_happening_now_stays_an_emergency_beside_a_question(nlp, text):
@@ -118,6 +133,7 @@ def test_a_red_flag_happening_now_stays_an_emergency_beside_a_question(nlp, text
     [
         "i tried to kill myself two years ago, is acupuncture ok for depression",
         "can acupuncture cause suicidal thoughts?",
+        "can acupuncture affect suicidal thoughts?",
     ],
 )
 def test_a_past_or_risk_mental_health_flag_is_set_aside(nlp, text):
@@ -183,6 +199,7 @@ def test_sometimes_never_sets_aside_a_crisis(nlp):
         "nobody collapsed, my mum just needs a chair in the waiting room",
         "breathing fine, just stiff",
         "not bleeding anymore, just a tiny bruise",
+        "face drooping - no\narm weak - no\nspeech - normal\njust a stiff neck from sleeping funny",  # a form
     ],
 )
 def test_denied_or_played_down_symptoms_give_no_emergency(nlp, text):
@@ -406,3 +423,18 @@ def test_a_same_day_sign_goes_to_911_on_the_classifiers_word_only_when_the_reade
 def test_a_date_a_duration_or_an_apology_nearby_does_not_hide_an_emergency(nlp, text):
     doc = nlp(text)
     assert [span for span in doc.spans[FOUND] if span.label_ != "urgent"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "should I come in if I get a fever after the needling?",  # what might come is still a what-if
+        "do I need to go to the ER if I ever get chest pain after IMS?",
+    ],
+)
+def test_asking_what_to_do_about_what_might_come_stays_a_what_if(nlp, text):
+    assert spans(nlp, text, FOUND) == []
+
+
+def test_a_bleed_that_has_not_come_back_is_no_collapse(nlp):
+    assert spans(nlp, "a tiny bit of blood on my arm after the session, hasn't come back", FOUND) == []
