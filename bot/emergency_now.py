@@ -159,7 +159,7 @@ class EmergencyNow:
         self.same_day = Scorer(self.same_day_model)
 
     def __call__(self, doc: Doc) -> Doc:
-        dating = [cue for cue in doc.spans[CUES] if cue.label_ not in ("now", "still")]
+        dating = [cue for cue in doc.spans[CUES] if cue.label_ not in ("now", "still", "confirmed")]
         denies = bool(doc.spans[DENIED])  # it reads words, not "not": "not bleeding, not cramping, 30 wks"
         same_day_signs_only = doc.spans[FOUND] and all(span.label_ == URGENT for span in doc.spans[FOUND])
         # The readers that read this message (None: not scored), and the text they score, made once.

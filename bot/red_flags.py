@@ -234,6 +234,11 @@ IF_TO_COME = {
     "anything", "something", "any", "symptoms", "you", "u",
 }  # fmt: skip
 LIST_MARKS = {"-", "*", "•", "–", "—", "+", ">"}
+# What may follow a `confirmed` cue ("because it is", "that's me", "asking for me"): a time or emphasis.
+CONFIRMATION_TAIL = {
+    "and", "right", "rn", "now", "true", "happening", "just", "so", "too", "lol", "actually", "really",
+    "all", "since", "the", "today", "tonight", "at", "for", "yeah", "exactly", "as", "atm", "currently",
+}  # fmt: skip
 # Someone told the patient what to do if something happened: a what-if that may since have come true.
 INSTRUCTED = {"said", "says", "told", "tells", "advised", "instructed", "warned", "instructions"}
 # Cues that suppose or ask: a now-word inside one of them is part of the supposition.
@@ -546,12 +551,25 @@ def live_cues(doc: Doc, matches: List[Tuple[int, int, int]]) -> List[Tuple[str, 
     not a now-word inside a supposition ("if I started bleeding" is not "started" now)."""
     named = [(doc.vocab.strings[kind], start, end) for kind, start, end in matches]
     cues = [(kind, start, end) for kind, start, end in named if not undone(doc, kind, start)]
+    cues = [(kind, start, end) for kind, start, end in cues if kind != "confirmed" or closes(doc, end)]
     supposing = [(start, end) for kind, start, end in cues if kind in SUPPOSING]
     return [
         (kind, start, end)
         for kind, start, end in cues
         if kind not in ("now", "still") or not any(s <= start and end <= e for s, e in supposing)
     ]
+
+
+def closes(doc: Doc, end: int) -> bool:
+    """Whether a confirmation ends where it should: at the end, a stop, or a word of time or emphasis
+    ("because it is.", "that's me right now"), not before more words ("because it is deep")."""
+    return end >= len(doc) or doc[end].is_punct or doc[end].is_space or doc[end].lower_ in CONFIRMATION_TAIL
+
+
+def confirmed_later(cues: List[Tuple[str, int, int]], start: int) -> bool:
+    """Whether the message says the what-if or the risk it asked about is real: "what would it mean if my
+    face is drooping on one side, because it is", "you know when...? that's me right now"."""
+    return any(kind == "confirmed" and begins > start for kind, begins, _ in cues)
 
 
 def context(
@@ -623,14 +641,16 @@ def context(
         if kind == "risk" and (
             (before and inside(sentence, start, end)) or (after and inside(clause, start, end))
         ):
+            if confirmed_later(cues, start):
+                continue  # "how much blood is too much? cause ... has soaked the dressing twice"
             return None if dated_next(doc, sentence, cues) else kind
         if kind == "hypothetical" and before and inside(sentence, start, end):
             if turned(doc, span, start, end) and doc[sentence[1] - 1].text != "?":
                 continue  # "I was going to ask if you can see me today, but also both my legs feel numb."
             if came_true(doc, sentence, start, cues):
                 continue  # "the neurologist said call 911 if it goes past 5 minutes. it's at 6, still going"
-            if asks_whether_to_act(doc, sentence, start):
-                continue  # "do I need to go in if I wet myself and didn't feel it?"
+            if asks_whether_to_act(doc, sentence, start) or confirmed_later(cues, start):
+                continue  # "do I need to go in if I wet myself and didn't feel it?", "..., because it is"
             return None if dated_next(doc, sentence, cues) else kind
         # the flag's own words are a worry: "on blood thinners and I was worried about bleeding"
         if kind == "risk" and span.start < start < span.end:

@@ -121,6 +121,9 @@ def test_a_red_flag_not_happening_now_is_set_aside_with_the_reason(nlp, text, wh
         "pins and needles in both legs since last night and my back is killing me",
         "mom went down in the hallway. not answering",
         "he can't be woken properly since he hit his head this afternoon",
+        # a what-if or a risk question the message then says is real
+        "what does it mean if your chest is crushing and your left arm goes numb? because mine is",
+        "what if you suddenly can't feel your legs and you've wet yourself? that's me right now",
     ],
 )
 def test_a_red_flag_happening_now_stays_an_emergency_beside_a_question(nlp, text):
@@ -430,6 +433,8 @@ def test_a_date_a_duration_or_an_apology_nearby_does_not_hide_an_emergency(nlp, 
     [
         "should I come in if I get a fever after the needling?",  # what might come is still a what-if
         "do I need to go to the ER if I ever get chest pain after IMS?",
+        "can dry needling cause a collapsed lung? I ask because it is near my chest",  # no confirmation
+        "could acupuncture cause a stroke? asking for a friend",
     ],
 )
 def test_asking_what_to_do_about_what_might_come_stays_a_what_if(nlp, text):
