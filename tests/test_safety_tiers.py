@@ -120,6 +120,7 @@ def test_a_red_flag_not_happening_now_is_set_aside_with_the_reason(nlp, text, wh
         "took a puck to the head, out for about 20 seconds, now foggy",
         "pins and needles in both legs since last night and my back is killing me",
         "mom went down in the hallway. not answering",
+        "my mum had what looks like a seizure at the table and now shes not answering",  # typed into make run
         "he can't be woken properly since he hit his head this afternoon",
         # a what-if or a risk question the message then says is real
         "what does it mean if your chest is crushing and your left arm goes numb? because mine is",
@@ -438,6 +439,11 @@ def test_a_date_a_duration_or_an_apology_nearby_does_not_hide_an_emergency(nlp, 
     ],
 )
 def test_asking_what_to_do_about_what_might_come_stays_a_what_if(nlp, text):
+    assert spans(nlp, text, FOUND) == []
+
+
+def test_not_answering_in_a_seizure_told_as_history_stays_history(nlp):
+    text = "my dad had a seizure last year and wasn't answering for a minute, can he have acupuncture?"
     assert spans(nlp, text, FOUND) == []
 
 
