@@ -64,9 +64,8 @@ class _Stateless(GraphComponent):
 
 # An HTML or XML tag: "<b>", "</p>", "<br/>", '<a href="...">'. Not "<3" or "a < b": a tag starts with a letter.
 MARKUP_TAG = re.compile(r"</?[a-zA-Z][a-zA-Z0-9-]*(?:\s[^<>]*)?/?>")
-SPACES = re.compile(
-    r"[^\S\n]+"
-)  # spaces, tabs and no-break spaces: one space ends no clause; a line break does
+# Spaces, tabs and no-break spaces: one space ends no clause; a line break does.
+SPACES = re.compile(r"[^\S\n]+")
 
 
 def typed_words(text: str) -> str:
@@ -85,8 +84,9 @@ class TypedWords(_Stateless):
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
             text = message.get(TEXT)
-            if isinstance(text, str) and typed_words(text) != text:
-                message.set(TEXT, typed_words(text))
+            words = typed_words(text) if isinstance(text, str) else text
+            if words != text:
+                message.set(TEXT, words)
         return messages
 
 

@@ -44,7 +44,16 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from bot.features import classifier_text
-from bot.red_flags import CUES, DENIED, FOUND, SENTENCE_ENDS, SYMPTOMS, every_symptom_word, extent
+from bot.red_flags import (
+    CUES,
+    DENIED,
+    FOUND,
+    SENTENCE_ENDS,
+    SYMPTOMS,
+    TELLS_NOW,
+    every_symptom_word,
+    extent,
+)
 
 PROJECT = Path(__file__).resolve().parents[1]
 SAFETY_EXAMPLES = Path(__file__).parent / "safety_examples"
@@ -159,7 +168,7 @@ class EmergencyNow:
         self.same_day = Scorer(self.same_day_model)
 
     def __call__(self, doc: Doc) -> Doc:
-        dating = [cue for cue in doc.spans[CUES] if cue.label_ not in ("now", "still", "confirmed")]
+        dating = [cue for cue in doc.spans[CUES] if cue.label_ not in TELLS_NOW]
         denies = bool(doc.spans[DENIED])  # it reads words, not "not": "not bleeding, not cramping, 30 wks"
         same_day_signs_only = doc.spans[FOUND] and all(span.label_ == URGENT for span in doc.spans[FOUND])
         # The readers that read this message (None: not scored), and the text they score, made once.

@@ -66,9 +66,9 @@ FINE_AFTER = {
 # A red flag whose last word is said to be fine right after it is denied ("calf swollen and tender, she
 # breathes fine"): only these words, so "chest pain is better now" still counts.
 FLAG_FINE_AFTER = {"fine", "ok", "okay", "normal", "normally", "alright"}
-# A form's answer after a flag, alone at the end of its line: "Face drooping - no", "Arm weak: none".
+# A form's answer after a flag, alone at the end of its line: "Face drooping - no", "Speech: normal".
 FIELD_SEPARATORS = {"-", ":", "–", "—", "=", "?"}
-FIELD_NO = {"no", "none", "nope", "negative", "nil", "n", "nah", "never"}
+FIELD_NO = {"no", "none", "nope", "negative", "nil", "n", "nah", "never"} | FLAG_FINE_AFTER
 # A first linking verb after a symptom is skipped when reading what is said of it ("breathing *is* fine").
 LINKING_VERBS = {"is", "s", "'s", "feels", "seems", "are"}
 PAST_LINKING_VERBS = {"was", "has", "had"}
@@ -184,6 +184,8 @@ FIGURES = {"idiom", "figure"}
 STORY_JOINS = {"and", ","}
 # A sentence opening with one of these and a time that is now tells when what came before began.
 ONSET_WORDS = {"started", "began", "starting", "happened", "came", "been"}
+# ...after these words, which may come first: "It just started", "that's been going on since lunch".
+BEFORE_THE_ONSET = {"it", "this", "that", "all", "which", "they", "s", "'s", "has", "have", "just"}
 TODAY = {"today", "tonight", "now", "just", "suddenly", "this", "currently", "rn", "tonite", "2day", "2nite"}
 PAST_VERBS = {
     "was",
@@ -241,6 +243,8 @@ CONFIRMATION_TAIL = {
 }  # fmt: skip
 # Someone told the patient what to do if something happened: a what-if that may since have come true.
 INSTRUCTED = {"said", "says", "told", "tells", "advised", "instructed", "warned", "instructions"}
+# Cues that say a flag is happening, not when it happened: the emergency-now reader reads past them.
+TELLS_NOW = ("now", "still", "confirmed")
 # Cues that suppose or ask: a now-word inside one of them is part of the supposition.
 SUPPOSING = {"hypothetical", "risk"}
 
@@ -395,7 +399,7 @@ def answered_no(doc: Doc, end: int) -> bool:
         return False
     answer = end + 1
     last = answer + 1 >= len(doc) or doc[answer + 1].is_punct or doc[answer + 1].is_space
-    return doc[answer].lower_ in FIELD_NO | FLAG_FINE_AFTER and last
+    return doc[answer].lower_ in FIELD_NO and last
 
 
 def without_linking_verb(words: List[str], linking: Set[str]) -> List[str]:
@@ -476,19 +480,7 @@ def dated_next(doc: Doc, sentence: Tuple[int, int], cues: List[Tuple[str, int, i
     I breathe in? Started this afternoon." The question was about something already happening."""
     following = [token for token in doc[sentence[1] :] if not (token.is_punct or token.is_space)][:3]
     words = [token.lower_ for token in following]
-    while words and words[0] in {
-        "it",
-        "this",
-        "that",
-        "all",
-        "which",
-        "they",
-        "s",
-        "'s",
-        "has",
-        "have",
-        "just",
-    }:
+    while words and words[0] in BEFORE_THE_ONSET:
         words = words[1:]
     if not words or words[0] not in ONSET_WORDS:
         return False
