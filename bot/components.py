@@ -36,7 +36,16 @@ from spacy.tokens import Span
 
 from bot import emergency_now  # noqa: F401  (registers its factory and doc._.emergency_now)
 from bot.features import classifier_text
-from bot.red_flags import FOUND, MEDICAL, NEGATED, NOT_NOW, SYMPTOMS, every_symptom_word
+from bot.red_flags import (
+    DENIED,
+    FOUND,
+    MEDICAL,
+    NEGATED,
+    NOT_NOW,
+    SYMPTOMS,
+    every_symptom_word,
+    turns_to_symptoms,
+)
 from clinic.red_flag_names import NOT_NOW_ENTITY, RED_FLAG_ENTITY, URGENT
 
 EMERGENCY = "emergency"
@@ -261,6 +270,14 @@ def same_day_words(doc: Any) -> List[Any]:
     return [Span(doc, word.start, word.end, label=URGENT) for word in every_symptom_word(doc)]
 
 
+def held_back(doc: Any, *denied: Any) -> bool:
+    """Whether the message denies or sets aside a red flag or symptom word (`denied`: span groups) and does
+    not turn from it ("but") to a serious symptom word happening now: "the cut isn't bleeding anymore, can
+    I still come?" is held back, "I don't think it's a heart attack but my left arm aches" is not."""
+    spans = [span for group in denied for span in group]
+    return bool(spans) and not turns_to_symptoms(doc, spans)
+
+
 def serious_words(doc: Any) -> List[Any]:
     """The serious symptom or crisis words happening now (symptom_words.txt), not the everyday ones."""
     return [span for span in doc.spans[SYMPTOMS] if span.label_ == "serious"]
@@ -313,7 +330,7 @@ class RedFlagGuard(_Stateless):
                 self._declare_emergency(message, emergencies or flags)
             elif doc._.emergency_now >= (
                 EMERGENCY_NOW_BAR if doc.spans[SYMPTOMS] else DESCRIPTION_BAR
-            ) and not (doc.spans[NEGATED] or doc.spans[NOT_NOW]):
+            ) and not held_back(doc, doc.spans[NEGATED], doc.spans[NOT_NOW]):
                 # No pattern, but a symptom word happening now and people's own emergencies read like this
                 # one (bot/emergency_now.py): 911, with the symptom words as the flags.
                 self._declare_emergency(message, doc.spans[SYMPTOMS])
@@ -322,7 +339,8 @@ class RedFlagGuard(_Stateless):
                 # the symptom words (in whatever context: "no fever" is part of it) as same-day flags.
                 self._declare_emergency(message, same_day_words(doc))
             elif self._top_intent(message) == EMERGENCY and (
-                doc.spans[NEGATED] or doc.spans[NOT_NOW] or not serious_words(doc)
+                held_back(doc, doc.spans[NEGATED], doc.spans[NOT_NOW], doc.spans[DENIED])
+                or not serious_words(doc)
             ):
                 self._drop_emergency(message)
             if doc.spans[NOT_NOW] and not flags:

@@ -134,12 +134,17 @@ NOT_RELIEVING = {
     "stop", "stopped", "working", "doing", "slowing", "slow",
 }  # fmt: skip
 # "when" too: "nothing helps when you want to die" denies the help, not the wish.
+# "did nothing", "does nothing": what was tried failed ("sitting doing nothing and my chest hurts" too).
+DID = {"did", "does", "do", "done", "doing", "helped"}
 CLAUSE_BREAKS = {"but", "though", "although", "however", "yet", "now", "except", "and", "when", "whenever"}
 # A cue right after one of these words is no cue: "as if" and "even if" describe or insist, they do not
 # suppose ("wiping feels as if the skin is not mine"); "at once" is all together, not one time in the past.
 # "Never again" is no "again"; "for months now" is how long it has gone on, not that it started now.
 NOT_A_CUE_AFTER = {
-    "hypothetical": {"as", "even", "nt", "n't", "not", "cant"},  # "can't say my name right" supposes nothing
+    # "can't say my name right" supposes nothing; "can't tell whether she's drunk or took something, she
+    # won't respond" is unsure what it is, not supposing it: the words after "whether" are happening
+    # "meant to say I'm breathless" tells, it does not suppose
+    "hypothetical": {"as", "even", "nt", "n't", "not", "cant", "tell", "sure", "unsure", "certain", "to"},
     "history": {
         "at",
         "must",
@@ -153,7 +158,15 @@ NOT_A_CUE_AFTER = {
         "low",
         "mid",
     },  # "must have had nuts in it" guesses
-    "risk": {"first"},  # "his first one ever" asks nothing
+    "risk": {
+        "first",
+        "myself",
+        "me",
+        "himself",
+        "herself",
+        "themselves",
+    },  # "his first one ever" asks nothing;
+    # "can't keep myself safe" is not asking whether something is safe
     "reason": {"no", "without", "zero"},  # "used the inhaler 6 times, no relief" is no reason for treatment
     "now": {
         "never",
@@ -171,8 +184,16 @@ NOT_A_CUE_AFTER = {
     },
 }  # "doing well now", "she's fine now": recovered, the flag is not what is now
 # ...and after these two words: "tingling all the time for a year now" (but "last year now I can't walk").
+# "Never happened before" is new, not history: it dates nothing.
 NOT_A_CUE_AFTER_TWO = {
-    "now": {("a", "year"), ("a", "month"), ("a", "week"), ("one", "year"), ("a", "decade")}
+    "now": {("a", "year"), ("a", "month"), ("a", "week"), ("one", "year"), ("a", "decade")},
+    "history": {
+        ("never", "happened"),
+        ("n't", "happened"),
+        ("nt", "happened"),
+        ("never", "felt"),
+        ("never", "had"),
+    },
 }
 # Words that turn a sentence: a figure of speech before one does not speak for what follows it.
 CONTRASTS = {"but", "though", "although", "however", "yet"}
@@ -239,7 +260,7 @@ LIST_MARKS = {"-", "*", "•", "–", "—", "+", ">"}
 # What may follow a `confirmed` cue ("because it is", "that's me", "asking for me"): a time or emphasis.
 CONFIRMATION_TAIL = {
     "and", "right", "rn", "now", "true", "happening", "just", "so", "too", "lol", "actually", "really",
-    "all", "since", "the", "today", "tonight", "at", "for", "yeah", "exactly", "as", "atm", "currently",
+    "all", "since", "the", "today", "tonight", "at", "for", "yeah", "exactly", "as", "atm", "currently", "with",
 }  # fmt: skip
 # Someone told the patient what to do if something happened: a what-if that may since have come true.
 INSTRUCTED = {"said", "says", "told", "tells", "advised", "instructed", "warned", "instructions"}
@@ -361,6 +382,8 @@ def is_negated(doc: Doc, start: int, end: Optional[int] = None) -> bool:
                 continue  # "I can't stand without falling to the left": the falling is what happens
             if any(t.lower_ in NOT_RELIEVING for t in doc[token.i + 1 : start]):
                 return False  # "my nitro spray isn't touching this chest pressure": the remedy fails
+            if token.lower_ == "nothing" and token.i > 0 and doc[token.i - 1].lower_ in DID:
+                return False  # "tums did nothing arm aches now": the remedy failed, nothing is denied
             return True
     return False
 
@@ -539,11 +562,18 @@ def undone(doc: Doc, kind: str, start: int) -> bool:
 
 
 def live_cues(doc: Doc, matches: List[Tuple[int, int, int]]) -> List[Tuple[str, int, int]]:
-    """The context cues that count: not one right after a word that undoes it ("as if", "at once"), and
-    not a now-word inside a supposition ("if I started bleeding" is not "started" now)."""
+    """The context cues that count: not one right after a word that undoes it ("as if", "at once"), not a
+    what-if or a risk the message later says is real ("what would it mean if my face is drooping, because
+    it is": for the patterns and for the reader after them), and not a now-word inside a supposition ("if I
+    started bleeding" is not "started" now)."""
     named = [(doc.vocab.strings[kind], start, end) for kind, start, end in matches]
     cues = [(kind, start, end) for kind, start, end in named if not undone(doc, kind, start)]
     cues = [(kind, start, end) for kind, start, end in cues if kind != "confirmed" or closes(doc, end)]
+    cues = [
+        (kind, start, end)
+        for kind, start, end in cues
+        if kind not in SUPPOSING or not confirmed_later(cues, start)
+    ]
     supposing = [(start, end) for kind, start, end in cues if kind in SUPPOSING]
     return [
         (kind, start, end)
@@ -558,10 +588,28 @@ def closes(doc: Doc, end: int) -> bool:
     return end >= len(doc) or doc[end].is_punct or doc[end].is_space or doc[end].lower_ in CONFIRMATION_TAIL
 
 
+def ends_a_sentence(doc: Doc, end: int) -> bool:
+    """Whether the words before `end` end the message or a sentence or clause (a stop, a comma, a line)."""
+    return end >= len(doc) or doc[end].is_punct or doc[end].is_space
+
+
 def confirmed_later(cues: List[Tuple[str, int, int]], start: int) -> bool:
     """Whether the message says the what-if or the risk it asked about is real: "what would it mean if my
     face is drooping on one side, because it is", "you know when...? that's me right now"."""
     return any(kind == "confirmed" and begins > start for kind, begins, _ in cues)
+
+
+def turns_to_symptoms(doc: Doc, spans: Iterable[Span]) -> bool:
+    """Whether, after every flag or symptom word it denied or set aside, the message turns ("but") to a
+    serious symptom word happening now: "I don't think it's a heart attack but my chest has felt like a heavy
+    weight for 20 min", "not an emergency maybe, but my dad took a week's worth of his heart pills"."""
+    ends = [span.end for span in spans]
+    if not ends:
+        return False
+    turn = next((token.i for token in doc[max(ends) :] if token.lower_ in CONTRASTS), None)
+    return turn is not None and any(
+        word.start > turn and word.label_ == "serious" for word in doc.spans[SYMPTOMS]
+    )
 
 
 def context(
@@ -633,16 +681,14 @@ def context(
         if kind == "risk" and (
             (before and inside(sentence, start, end)) or (after and inside(clause, start, end))
         ):
-            if confirmed_later(cues, start):
-                continue  # "how much blood is too much? cause ... has soaked the dressing twice"
             return None if dated_next(doc, sentence, cues) else kind
         if kind == "hypothetical" and before and inside(sentence, start, end):
             if turned(doc, span, start, end) and doc[sentence[1] - 1].text != "?":
                 continue  # "I was going to ask if you can see me today, but also both my legs feel numb."
             if came_true(doc, sentence, start, cues):
                 continue  # "the neurologist said call 911 if it goes past 5 minutes. it's at 6, still going"
-            if asks_whether_to_act(doc, sentence, start) or confirmed_later(cues, start):
-                continue  # "do I need to go in if I wet myself and didn't feel it?", "..., because it is"
+            if asks_whether_to_act(doc, sentence, start):
+                continue  # "do I need to go in if I wet myself and didn't feel it?"
             return None if dated_next(doc, sentence, cues) else kind
         # the flag's own words are a worry: "on blood thinners and I was worried about bleeding"
         if kind == "risk" and span.start < start < span.end:
@@ -725,19 +771,22 @@ class RedFlagDetector:
         self.symptom_words: Dict[str, Set[str]] = {"serious": set(), "mild": set()}
         # A pattern's own options, by the number at the end of its key: `with_words`, phrases one of which the
         # message must also hold, anywhere in it, for signs a patient splits over sentences ("positive test
-        # last week. ... pain in the tip of my shoulder"); `set_aside_when`, its own list of contexts.
+        # last week. ... pain in the tip of my shoulder"); `set_aside_when`, its own list of contexts;
+        # `at_end`, whether the words must end a sentence ("i cant go on", not "i cant go on tuesday").
         self.with_words: List[List[Tuple[str, ...]]] = []
         self.set_aside_when: List[Optional[Tuple[str, ...]]] = []
+        self.at_end: List[bool] = []
 
     def add_patterns(self, patterns: Iterable[dict]) -> None:
         for pattern in patterns:
             key = f"{pattern['kind']}|{pattern['id']}"
-            if "with_words" in pattern or "set_aside_when" in pattern:
+            if {"with_words", "set_aside_when", "at_end"} & set(pattern):
                 key += f"|{len(self.with_words)}"
                 phrases = pattern.get("with_words", [])
                 self.with_words.append([tuple(phrase.lower().split()) for phrase in phrases])
                 contexts = pattern.get("set_aside_when")
                 self.set_aside_when.append(tuple(contexts) if contexts is not None else None)
+                self.at_end.append(bool(pattern.get("at_end")))
             self.matches.add(key, pattern["pattern"])
             self.keys.append(key)
             self.patterns.append(pattern)
@@ -777,6 +826,8 @@ class RedFlagDetector:
             kind, flag, *options = doc.vocab.strings[match_id].split("|")
             index = int(options[0]) if options else None
             if index is not None and not self.holds_with_words(doc, index):
+                continue
+            if index is not None and self.at_end[index] and not ends_a_sentence(doc, end):
                 continue
             if end < len(doc) and doc[end].lower_ in NAMES_A_DIAGNOSIS:
                 continue

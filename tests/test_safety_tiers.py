@@ -13,6 +13,12 @@ def spans(nlp, text, group):
     return [(span.id_, span.label_) for span in doc.spans[group]]
 
 
+def emergencies(nlp, text):
+    """The ids of the red flags found that are emergencies, not same-day signs."""
+    doc = nlp(text)
+    return [span.id_ for span in doc.spans[FOUND] if span.label_ != "urgent"]
+
+
 @pytest.mark.parametrize(
     "text, why",
     [
@@ -38,6 +44,8 @@ def spans(nlp, text, group):
         ("my dog had a seizure last night, can i move my appointment", "idiom"),
         ("I'm choking on the cost of physio this year", "idiom"),
         ("I have MS and my legs get weak and tingly, it has not changed in years", "history"),
+        ("3 years self harm free, old scars on my forearms, ok to needle there?", "history"),
+        ("can acupuncture set off a seizure?", "risk"),
         ("Six years ago, in a bad patch, I overdosed on my pills. Is acupuncture ok for stress?", "history"),
         ("breathless on the stairs for months now since covid, do you do rehab", "history"),
         ("had one seizure 10 yrs ago, never again since, can i do ims", "history"),
@@ -128,8 +136,7 @@ def test_a_red_flag_not_happening_now_is_set_aside_with_the_reason(nlp, text, wh
     ],
 )
 def test_a_red_flag_happening_now_stays_an_emergency_beside_a_question(nlp, text):
-    doc = nlp(text)
-    assert [span for span in doc.spans[FOUND] if span.label_ != "urgent"], text
+    assert emergencies(nlp, text), text
 
 
 @pytest.mark.parametrize(
@@ -399,8 +406,7 @@ def test_a_sign_said_fine_a_diagnosis_or_a_worry_is_no_emergency(nlp, text):
     ],
 )
 def test_what_a_patient_was_told_or_meant_to_ask_does_not_hide_an_emergency(nlp, text):
-    doc = nlp(text)
-    assert [span for span in doc.spans[FOUND] if span.label_ != "urgent"]
+    assert emergencies(nlp, text), text
 
 
 def test_a_same_day_sign_goes_to_911_on_the_classifiers_word_only_when_the_reader_half_agrees(nlp):
@@ -425,8 +431,7 @@ def test_a_same_day_sign_goes_to_911_on_the_classifiers_word_only_when_the_reade
     ],
 )
 def test_a_date_a_duration_or_an_apology_nearby_does_not_hide_an_emergency(nlp, text):
-    doc = nlp(text)
-    assert [span for span in doc.spans[FOUND] if span.label_ != "urgent"]
+    assert emergencies(nlp, text), text
 
 
 @pytest.mark.parametrize(
@@ -449,3 +454,82 @@ def test_not_answering_in_a_seizure_told_as_history_stays_history(nlp):
 
 def test_a_bleed_that_has_not_come_back_is_no_collapse(nlp):
     assert spans(nlp, "a tiny bit of blood on my arm after the session, hasn't come back", FOUND) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "active SI, can't keep myself safe, alone tonight",  # the crisis line's own words
+        "I don't think anyone would miss me, I've thought about how",
+        "i want to stop the pain for good. i cant go on",  # ...ending the message: not "can't go on Tuesday"
+        "my brother has his rifle out and keeps saying there's no point",
+        "asthma attack, ten puffs and no relief, sats 87% on the finger thing",
+        "fell off his bike, brief LOC, GCS 13 now and vomiting",
+        "calf was swollen all week, now haemoptysis and short of breath",
+        "needled near the ribs this morning, now pleuritic chest pain",
+        "mum is diabetic and seizing",
+        "he can't cough or speak and he's grabbing his throat",
+        "had a bowel accident and didn't even feel it, back's been bad all week",
+        "employee found unresponsive in the van, snoring-type breathing",  # an incident report
+        "he says there's a rope in his truck and he plans to use it after shift",
+    ],
+)
+def test_clinical_shorthand_and_crisis_wording_are_red_flags(nlp, text):
+    assert emergencies(nlp, text), text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my calf keeps seizing up after long runs",  # a cramp
+        "I can't go on Tuesday, can we do Wednesday?",
+        "the Leafs collapsed again last night, can I move my appointment",  # a figure of speech
+        "hx self harm, would rather the practitioner not needle my forearms",  # history, in shorthand
+        "colleague OD'd last yr, it's made me rethink my own pain meds",
+        "I'm choking on my own schedule, any Sunday openings?",
+        "sats 98% on my watch after the run, is that fine for IMS",
+        "there's a rope in his truck for the tow, can he come at 3",
+    ],
+)
+def test_shorthand_histories_and_figures_of_speech_are_no_red_flags(nlp, text):
+    assert emergencies(nlp, text) == [], text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # unsure what it is, not supposing it
+        "can't tell whether she's drunk or took something, she won't respond and she's barely breathing",
+        # "had to" is no history, "never happened before" is new
+        "dont think its serious but I've had to wear a pad today, bladder leaking, never happened before, and sciatica both legs",
+        # a what-if the message says is real, about the writer's own person
+        "what if the leg in your cast is fat and sore and now you feel faint and breathless? asking because thats my son",
+        # a correction that tells more is no what-if
+        "every breath in is stabbing since the needling. sorry, meant to say I'm breathless walking too",
+        # "cause" here is "because", not a risk
+        "not sure who to ask, cause my face is drooping on one side and my arm is weak",
+    ],
+)
+def test_uncertainty_an_obligation_or_a_confirmed_what_if_does_not_hide_an_emergency(nlp, text):
+    assert emergencies(nlp, text), text
+
+
+def test_a_hedge_the_message_turns_from_does_not_hold_back_the_reader(nlp):
+    """ "I don't think it's X but..." denies the writer's verdict, not what is happening after the "but"."""
+    text = (
+        "I don't think it's a heart attack but my chest feels like an elephant is on it and my left arm aches"
+    )
+    intent, _, _ = guarded(nlp, text, [("out_of_scope", 0.6), ("needle_safety", 0.3)])
+    assert intent == "emergency"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "the cut on my finger isn't bleeding anymore, it stopped right away, can I still come?",
+        "my grandad died of a heart attack so I'm anxious about chest stuff",  # a death is history
+    ],
+)
+def test_the_classifiers_emergency_does_not_stand_on_a_denied_or_past_symptom(nlp, text):
+    intent, _, _ = guarded(nlp, text, [("emergency", 0.6), ("out_of_scope", 0.3)])
+    assert intent == "out_of_scope"
