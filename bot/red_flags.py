@@ -142,8 +142,8 @@ CLAUSE_BREAKS = {"but", "though", "although", "however", "yet", "now", "except",
 # "Never again" is no "again"; "for months now" is how long it has gone on, not that it started now.
 NOT_A_CUE_AFTER = {
     # "can't say my name right" supposes nothing; "can't tell whether she's drunk or took something, she
-    # won't respond" is unsure what it is, not supposing it: the words after "whether" are happening
-    # "meant to say I'm breathless" tells, it does not suppose
+    # won't respond" is unsure what it is, not supposing it (the words after "whether" are happening); "meant
+    # to say I'm breathless" tells, it does not suppose
     "hypothetical": {"as", "even", "nt", "n't", "not", "cant", "tell", "sure", "unsure", "certain", "to"},
     "history": {
         "at",
@@ -158,15 +158,8 @@ NOT_A_CUE_AFTER = {
         "low",
         "mid",
     },  # "must have had nuts in it" guesses
-    "risk": {
-        "first",
-        "myself",
-        "me",
-        "himself",
-        "herself",
-        "themselves",
-    },  # "his first one ever" asks nothing;
-    # "can't keep myself safe" is not asking whether something is safe
+    # "his first one ever" asks nothing; "can't keep myself safe" does not ask whether something is safe
+    "risk": {"first", "myself", "me", "himself", "herself", "themselves"},
     "reason": {"no", "without", "zero"},  # "used the inhaler 6 times, no relief" is no reason for treatment
     "now": {
         "never",
@@ -585,7 +578,7 @@ def live_cues(doc: Doc, matches: List[Tuple[int, int, int]]) -> List[Tuple[str, 
 def closes(doc: Doc, end: int) -> bool:
     """Whether a confirmation ends where it should: at the end, a stop, or a word of time or emphasis
     ("because it is.", "that's me right now"), not before more words ("because it is deep")."""
-    return end >= len(doc) or doc[end].is_punct or doc[end].is_space or doc[end].lower_ in CONFIRMATION_TAIL
+    return ends_a_sentence(doc, end) or doc[end].lower_ in CONFIRMATION_TAIL
 
 
 def ends_a_sentence(doc: Doc, end: int) -> bool:
