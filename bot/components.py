@@ -44,7 +44,7 @@ from bot.red_flags import (
     NOT_NOW,
     SYMPTOMS,
     every_symptom_word,
-    turns_to_symptoms,
+    held_back,
 )
 from clinic.red_flag_names import NOT_NOW_ENTITY, RED_FLAG_ENTITY, URGENT
 
@@ -268,14 +268,6 @@ SECOND_OPINION_BAR = 0.5
 def same_day_words(doc: Any) -> List[Any]:
     """Every symptom word of the message, as same-day flags (role `urgent`)."""
     return [Span(doc, word.start, word.end, label=URGENT) for word in every_symptom_word(doc)]
-
-
-def held_back(doc: Any, *denied: Any) -> bool:
-    """Whether the message denies or sets aside a red flag or symptom word (`denied`: span groups) and does
-    not turn from it ("but") to a serious symptom word happening now: "the cut isn't bleeding anymore, can
-    I still come?" is held back, "I don't think it's a heart attack but my left arm aches" is not."""
-    spans = [span for group in denied for span in group]
-    return bool(spans) and not turns_to_symptoms(doc, spans)
 
 
 def serious_words(doc: Any) -> List[Any]:

@@ -53,7 +53,7 @@ from bot.red_flags import (
     TELLS_NOW,
     every_symptom_word,
     extent,
-    turns_to_symptoms,
+    held_back,
 )
 
 PROJECT = Path(__file__).resolve().parents[1]
@@ -172,7 +172,7 @@ class EmergencyNow:
         dating = [cue for cue in doc.spans[CUES] if cue.label_ not in TELLS_NOW]
         # it reads words, not "not": "not bleeding, not cramping, 30 wks"; but "not an emergency maybe, but my
         # dad took a week's worth of his pills and now he's really dizzy" denies only the writer's verdict
-        denies = bool(doc.spans[DENIED]) and not turns_to_symptoms(doc, doc.spans[DENIED])
+        denies = held_back(doc, doc.spans[DENIED])
         same_day_signs_only = doc.spans[FOUND] and all(span.label_ == URGENT for span in doc.spans[FOUND])
         # The readers that read this message (None: not scored), and the text they score, made once.
         unflagged = not doc.spans[FOUND] and not denies

@@ -605,6 +605,14 @@ def turns_to_symptoms(doc: Doc, spans: Iterable[Span]) -> bool:
     )
 
 
+def held_back(doc: Doc, *denied: Iterable[Span]) -> bool:
+    """Whether the message denies or sets aside a red flag or symptom word (`denied`: span groups) and does
+    not turn from it ("but") to a serious symptom word happening now: "the cut isn't bleeding anymore, can
+    I still come?" is held back, "I don't think it's a heart attack but my left arm aches" is not."""
+    spans = [span for group in denied for span in group]
+    return bool(spans) and not turns_to_symptoms(doc, spans)
+
+
 def context(
     doc: Doc, span: Span, cues: List[Tuple[str, int, int]], allowed: Optional[Tuple[str, ...]] = None
 ) -> Optional[str]:
