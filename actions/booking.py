@@ -21,6 +21,7 @@ from actions.typed_answers import (
     is_filler,
     is_question,
     new_or_returning,
+    time_said,
 )
 from clinic.content import therapies
 from clinic.facts import fill
@@ -91,13 +92,18 @@ class ValidateBookingForm(ClinicFormValidation):
             return read_therapy(message.text, message.entity("therapy"))
         if step == "name":
             time = details.find_time(message.text, words.time_words)
+            if time and time_said(message.text, words).changes:
+                return None  # "I can't go on Tuesday, can we do Wednesday?": the time changes, not the name
             if time and not is_question(message, words):
                 text = message.text.replace(time, " ")
                 return super().answer(step, Message(text, message.intent), words, tracker)
         if step == "preferred_time":
             if message.clicked:
                 return None
-            time = details.find_time(details.without_contacts(message.text), words.time_words)
+            said = time_said(details.without_contacts(message.text), words)
+            time = said.wanted
+            if said.turned_down and not time:
+                return None  # "Tuesday is no good": asked again
             if time and not self.asks_something(message, words):
                 # "can you do Friday?" answers too; with a phone number or a name, only the time is kept
                 whole = not self.corrects_something(message, words) and not is_question(message, words)
@@ -154,7 +160,8 @@ class ValidateBookingForm(ClinicFormValidation):
         super().details(step, message, words, tracker, reading)
         if message.clicked or (reading.answered and step in FREE_TEXT):
             return  # the reason is the patient's own words, days and therapies included
-        correcting = is_correction(message, words) or bool(tracker.get_slot("changing"))
+        said = time_said(details.without_contacts(message.text), words)
+        correcting = is_correction(message, words) or bool(tracker.get_slot("changing")) or said.changes
         if step is not None and is_question(message, words) and not correcting:
             return  # "is acupuncture safe?" asks about acupuncture; it books nothing
         if step != "therapy" and (step is None or correcting):
@@ -164,9 +171,10 @@ class ValidateBookingForm(ClinicFormValidation):
         if step != "preferred_time" and (
             step is None or correcting or tracker.get_slot("preferred_time") is None
         ):
-            time = details.find_time(details.without_contacts(message.text), words.time_words)
-            if time:
-                self.update(tracker, reading, "preferred_time", preferred_time(time))
+            if said.wanted:
+                self.update(tracker, reading, "preferred_time", preferred_time(said.wanted))
+            elif said.turned_down and tracker.get_slot("preferred_time"):
+                self.update(tracker, reading, "preferred_time", None)  # "I can't make Tuesday after all"
         if reading.changed and step == "confirm":
             reading.slots.update({"confirm": None, "changing": None})
 

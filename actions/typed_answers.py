@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, Dict, Iterable, List, Optional
+from typing import Any, Dict, Iterable, List, Optional, Tuple
+
+from actions.patient_details import find_time
 
 # A clicked button sends its payload ("/affirm"): its intent is the choice.
 PAYLOAD_CHOICES = {"affirm": "yes", "deny": "no", "stop": "cancel", "change_field": "change"}
@@ -33,6 +35,10 @@ class Vocabulary:
     asks_to_book: List[str]
     only_asks_how: List[str]
     new_patient_words: Dict[str, List[str]]
+    time_refusals: List[str]
+    time_limits: List[str]
+    time_offers: List[str]
+    time_turns: List[str]
 
     @classmethod
     def from_content(cls, spec: Dict[str, Any]) -> Vocabulary:
@@ -55,6 +61,10 @@ class Vocabulary:
             asks_to_book=words("asks_to_book"),
             only_asks_how=words("only_asks_how"),
             new_patient_words=table("new_patient_words"),
+            time_refusals=words("time_refusals"),
+            time_limits=words("time_limits"),
+            time_offers=words("time_offers"),
+            time_turns=words("time_turns"),
         )
 
 
@@ -212,3 +222,76 @@ def is_filler(message: Message, vocabulary: Vocabulary) -> bool:
     ):
         return True
     return all(word in vocabulary.fillers for word in text.split()) or text in vocabulary.fillers
+
+
+@dataclass(frozen=True)
+class TimeSaid:
+    """When a message says the patient would come, and whether it turns a time down or offers one."""
+
+    wanted: Optional[str]
+    turned_down: bool = False
+    offered: bool = False
+
+    @property
+    def changes(self) -> bool:
+        """ "I can't do Tuesday" or "how about Wednesday?": the time given before no longer stands."""
+        return self.turned_down or (self.offered and self.wanted is not None)
+
+
+WHEN = "when_said"  # stands for the time in content/booking.yml's time_offers ("how about *")
+
+
+def time_said(text: str, vocabulary: Vocabulary) -> TimeSaid:
+    """The time a message asks for, leaving out the times it turns down ("I can't go on Tuesday, can we
+    do Wednesday?" asks for Wednesday); with nothing turned down, the time as find_time reads it."""
+    wanted: List[str] = []
+    turned_down = False
+    for clause in re.split(r"[,;.!?]+|\s-\s", text):
+        kept, refused = _turned_down(clause, vocabulary)
+        turned_down = turned_down or refused
+        wanted.extend(kept)
+    if not turned_down:
+        time = find_time(text, vocabulary.time_words)
+        return TimeSaid(time, offered=time is not None and _offers(text, time, vocabulary))
+    return TimeSaid(wanted[-1] if wanted else None, turned_down=True)
+
+
+def _turned_down(clause: str, vocabulary: Vocabulary) -> Tuple[List[str], bool]:
+    """The times a clause asks for, and whether it turns one down; "cant do mon would tues work" turns
+    down the part before the word that offers another."""
+    time = find_time(clause, vocabulary.time_words)
+    if not time:
+        return [], False
+    if not _says_no(clause, vocabulary):
+        return [time], False
+    lowered = clause.lower()
+    for turn in vocabulary.time_turns:
+        for match in re.finditer(rf"(?<![\w']){re.escape(turn)}(?![\w'])", lowered):
+            before, after = clause[: match.start()], clause[match.start() :]
+            offered = find_time(after, vocabulary.time_words)
+            if offered and find_time(before, vocabulary.time_words) and _says_no(before, vocabulary):
+                return [offered], True
+    return [], True
+
+
+def _says_no(clause: str, vocabulary: Vocabulary) -> bool:
+    time = find_time(clause, vocabulary.time_words) or ""
+    limits = vocabulary.time_limits
+    if any(time.lower().startswith(limit.rstrip(" *") + " ") for limit in limits):
+        return False  # "before 5": a limit the time itself says
+    return _said(clause, time, vocabulary.time_refusals) and not _said(clause, time, limits)
+
+
+def _offers(text: str, time: str, vocabulary: Vocabulary) -> bool:
+    """ "how about Wednesday?", "is 3pm ok?": the time put as an offer."""
+    return _said(text, time, vocabulary.time_offers)
+
+
+def _said(text: str, time: str, phrases: Iterable[str]) -> bool:
+    """Whether one of the phrases is in the text, "*" standing for the time (after a word such as "on")."""
+    said = normalised(text.replace(time, f" {WHEN} ") if time else text)
+    for phrase in phrases:
+        pattern = re.escape(phrase).replace(r"\*", rf"(?:(?:on|at|in|for|the|this|next)\s)*{WHEN}")
+        if re.search(rf"(?<![\w']){pattern}(?![\w'])", said):
+            return True
+    return False

@@ -19,6 +19,7 @@ from actions.typed_answers import (
     is_correction,
     is_question,
     new_or_returning,
+    time_said,
 )
 from clinic.content import therapies
 from clinic.settings import ClinicFiles
@@ -157,3 +158,50 @@ def test_every_word_list_is_text_not_a_yaml_boolean():
 def test_a_therapy_the_patient_rules_out_is_never_the_one_booked(typed, spacy_term, meant):
     files = ClinicFiles(clinic_config=PROJECT / "clinic.yml", content_dir=PROJECT / "content")
     assert therapies(files).read(typed, spacy_term) == meant
+
+
+@pytest.mark.parametrize(
+    "text, wanted",
+    [
+        ("I can't go on Tuesday, can we do Wednesday?", "Wednesday"),
+        ("tuesday doesnt work would wednesday be ok", "wednesday"),
+        ("cant do mon but tues is fine", "tues"),
+        ("I can't do mornings, afternoons are better", "afternoons"),
+        ("not tuesday, wednesday", "wednesday"),
+        ("Tuesday is no good", None),
+        ("sorry, I can't make Monday after all", None),
+    ],
+)
+def test_a_time_turned_down_is_never_the_time_asked_for(text, wanted):
+    said_ = time_said(text, WORDS)
+    assert said_.turned_down and said_.changes and said_.wanted == wanted
+
+
+@pytest.mark.parametrize(
+    "text, wanted",
+    [
+        ("I can't come before 5", "before 5"),  # a limit: when the patient can come
+        ("busy until Friday", "Friday"),
+        ("I can't do anything except Tuesday", "Tuesday"),
+        ("can't wait for Tuesday!", "Tuesday"),
+        ("next Monday morning", "next Monday morning"),
+        ("I'm not sure about Tuesday", "Tuesday"),
+    ],
+)
+def test_a_limit_or_a_plain_time_turns_nothing_down(text, wanted):
+    said_ = time_said(text, WORDS)
+    assert not said_.turned_down and said_.wanted == wanted
+
+
+@pytest.mark.parametrize(
+    "text, offered",
+    [
+        ("how about Wednesday?", True),
+        ("can we do on wednesday", True),
+        ("is 3pm ok?", True),
+        ("are you open Saturday?", False),  # asks about the clinic's hours
+        ("is it ok to come Tuesday if I have a cold?", False),  # asks about coming with a cold
+    ],
+)
+def test_a_time_offered_as_a_question_is_told_from_a_question_about_a_time(text, offered):
+    assert time_said(text, WORDS).changes is offered

@@ -75,4 +75,6 @@ def test_a_typed_conversation_ends_as_the_patient_meant(stack, staff, conversati
             assert request[field] == value, f"{field}: {request[field]!r} != {value!r}; {heard}"
         else:
             assert str(value).lower() in str(request[field]).lower(), f"{field}: {request[field]!r}; {heard}"
+    for field, word in (conversation.get("request_lacks") or {}).items():
+        assert word.lower() not in str(request[field]).lower(), f"{field}: {request[field]!r}; {heard}"
     assert not any(turn["text"].startswith("/") for turn in request["transcript"])
