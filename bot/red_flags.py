@@ -143,8 +143,10 @@ CLAUSE_BREAKS = {"but", "though", "although", "however", "yet", "now", "except",
 NOT_A_CUE_AFTER = {
     # "can't say my name right" supposes nothing; "can't tell whether she's drunk or took something, she
     # won't respond" is unsure what it is, not supposing it (the words after "whether" are happening); "meant
-    # to say I'm breathless" tells, it does not suppose
-    "hypothetical": {"as", "even", "nt", "n't", "not", "cant", "tell", "sure", "unsure", "certain", "to"},
+    # to say I'm breathless" tells, it does not suppose; "he say he see double" (English as a second
+    # language) reports what someone says, it does not suppose
+    "hypothetical": {"as", "even", "nt", "n't", "not", "cant", "tell", "sure", "unsure", "certain", "to"}
+    | {"he", "she", "they", "we"},
     "history": {
         "at",
         "must",
@@ -200,6 +202,9 @@ STORY_JOINS = {"and", ","}
 ONSET_WORDS = {"started", "began", "starting", "happened", "came", "been"}
 # ...after these words, which may come first: "It just started", "that's been going on since lunch".
 BEFORE_THE_ONSET = {"it", "this", "that", "all", "which", "they", "s", "'s", "has", "have", "just"}
+HAVE = {"have", "has", "'ve", "’ve", "ve"}
+# "for days", "for 3 hours": a span of time that, after "have had", reaches now (weeks or years do not).
+GOING_ON_FOR = {"minutes", "mins", "min", "hours", "hrs", "hr", "days", "nights", "hour", "day", "night"}
 TODAY = {"today", "tonight", "now", "just", "suddenly", "this", "currently", "rn", "tonite", "2day", "2nite"}
 PAST_VERBS = {
     "was",
@@ -476,6 +481,30 @@ def went_on_and(doc: Doc, span: Span, cue_start: int, clause: Tuple[int, int]) -
     return is_past(doc[joins[0].i + 1]) and told_in_the_past(doc, clause)
 
 
+def dated_after_a_comma(doc: Doc, span: Span, cue_start: int, clause: Tuple[int, int]) -> bool:
+    """Whether the flag, told in the past, is dated right after it, only a comma between: "Before I had
+    overdose, 4 years ago, now I am clean" (not "I can't breathe, 2 years ago I had covid")."""
+    between = doc[span.end : cue_start]
+    return len(between) > 0 and all(token.text == "," for token in between) and told_in_the_past(doc, clause)
+
+
+def opens_now(sentence: Tuple[int, int], cues: List[Tuple[str, int, int]]) -> bool:
+    """Whether a now-word opens the sentence ("Now my legs give way when I walk")."""
+    return any(kind == "now" and start == sentence[0] for kind, start, _ in cues)
+
+
+def still_going(doc: Doc, cue_start: int, clause: Tuple[int, int]) -> bool:
+    """Whether "have had" goes on "for days" or "for 3 hours" in its clause: it has lasted until now ("I've
+    had an infection for days and feel like I'm dying"), unlike "I've had a stroke" or "for years"."""
+    if doc[cue_start].lower_ not in HAVE:
+        return False
+    words = [token.lower_ for token in doc[cue_start : clause[1]]]
+    return any(
+        word == "for" and any(later in GOING_ON_FOR for later in words[at + 1 : at + 4])
+        for at, word in enumerate(words)
+    )
+
+
 def reaches_today(tokens: Span) -> bool:
     return any(token.lower_ in TODAY for token in tokens)
 
@@ -657,6 +686,10 @@ def context(
         if kind not in allowed:
             continue
         before, after = start < span.start, start >= span.end  # a cue may end inside the flag: "can I bleed"
+        if kind == "recurring" and opens_now(sentence, cues):
+            continue  # "Now pain in middle of back and my legs are giving way when I walk": new, not how it goes
+        if kind == "history" and still_going(doc, start, clause):
+            continue  # "ive had an infection for days": it has gone on until now
         if kind in ("history", "recurring") and inside(clause, start, end):  # before, after or within it
             return "history"
         if kind in ("history", "risk") and before and listed_under(doc, span, end):
@@ -676,7 +709,7 @@ def context(
             kind == "history"
             and after
             and inside(sentence, start, end)
-            and went_on_and(doc, span, start, clause)
+            and (went_on_and(doc, span, start, clause) or dated_after_a_comma(doc, span, start, clause))
         ):
             return "history"  # "I blacked out and collapsed at church two years back"
         if kind == "risk" and (

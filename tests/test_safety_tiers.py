@@ -533,3 +533,37 @@ def test_a_hedge_the_message_turns_from_does_not_hold_back_the_reader(nlp):
 def test_the_classifiers_emergency_does_not_stand_on_a_denied_or_past_symptom(nlp, text):
     intent, _, _ = guarded(nlp, text, [("emergency", 0.6), ("out_of_scope", 0.3)])
     assert intent == "out_of_scope"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # what someone says, reported in the grammar of English as a second language, is no what-if
+        "my husband have very bad dizziness since 20 minutes, he cannot stand, he say he see double",
+        "my father is shaking since 10 minute, he has epilepsy but normally it stop in 1 minute",
+        "after the car accident my friend speak slurred and one arm is weak",
+        "my son 3 years drink from bottle of windshield washer, now he is acting not normal",
+        "uncle he sit on sofa and suddenly go down, eyes open but no answer",
+        # a now-word opening the sentence: new, not how walking always goes
+        "I am treated for cancer in the past. Now pain in middle of back and my legs are giving way when I walk",
+        "my mom has cancer that spread to her bones and shes dragging her legs",
+        # "have had ... for days" has lasted until now
+        "I feel like im dying ive had an infection for days",
+    ],
+)
+def test_second_language_grammar_and_dictated_words_still_say_an_emergency(nlp, text):
+    assert emergencies(nlp, text), text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Before I had overdose, 4 years ago, now I am clean and in recovery. Is okay to have acupuncture?",
+        "I had self harm in past, scars on my arm. I want treatment for wrist",
+        "my aunty had stroke and cannot use her left hand since 2 years. do you do home visit?",
+        "I've had a stroke, I want acupuncture for the weak arm",  # "have had" with no "for days": history
+        "my son has epilepsy, his hands were shaking for a minute after his last session years ago",
+    ],
+)
+def test_a_history_dated_in_second_language_grammar_is_no_emergency(nlp, text):
+    assert emergencies(nlp, text) == [], text
