@@ -192,17 +192,12 @@ def find_time(text: str, time_words: Iterable[str]) -> Optional[str]:
         loose = ASAP.search(text) or ANY_TIME.search(text)
         return loose.group(0) if loose else None
     kept = [t.group(0) for t in tokens[best[0] : best[1]]]
-    while kept and kept[0].lower() in CONNECTORS:
+    while kept and kept[0].lower() in CONNECTORS | {"work"}:  # "I work nights": the time is "nights"
         kept.pop(0)
-    while kept and kept[-1].lower() in CONNECTORS | {
-        "next",
-        "this",
-        "after",
-        "before",
-        "at",
-        "around",
-        "any",
-    }:
+    while kept and (
+        kept[-1].lower() in CONNECTORS | {"next", "this", "after", "before", "at", "around", "any"}
+        or (kept[-1].lower() == "work" and kept[-2:-1] != ["after"])  # "does Tuesday work?", not "after work"
+    ):
         kept.pop()
     if not kept:
         return None

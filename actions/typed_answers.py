@@ -289,9 +289,10 @@ def _offers(text: str, time: str, vocabulary: Vocabulary) -> bool:
 
 def _said(text: str, time: str, phrases: Iterable[str]) -> bool:
     """Whether one of the phrases is in the text, "*" standing for the time (after a word such as "on")."""
+    plain = normalised(text)
     said = normalised(text.replace(time, f" {WHEN} ") if time else text)
     for phrase in phrases:
         pattern = re.escape(phrase).replace(r"\*", rf"(?:(?:on|at|in|for|the|this|next)\s)*{WHEN}")
-        if re.search(rf"(?<![\w']){pattern}(?![\w'])", said):
+        if re.search(rf"(?<![\w']){pattern}(?![\w'])", said if "*" in phrase else plain):
             return True
     return False

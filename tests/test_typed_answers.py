@@ -170,6 +170,8 @@ def test_a_therapy_the_patient_rules_out_is_never_the_one_booked(typed, spacy_te
         ("not tuesday, wednesday", "wednesday"),
         ("Tuesday is no good", None),
         ("sorry, I can't make Monday after all", None),
+        ("text only please, I work nights", None),  # the hours someone works are when they can't come
+        ("I work mornings so afternoons are better", "afternoons"),
     ],
 )
 def test_a_time_turned_down_is_never_the_time_asked_for(text, wanted):
@@ -199,6 +201,7 @@ def test_a_limit_or_a_plain_time_turns_nothing_down(text, wanted):
         ("how about Wednesday?", True),
         ("can we do on wednesday", True),
         ("is 3pm ok?", True),
+        ("does Tuesday work?", True),
         ("are you open Saturday?", False),  # asks about the clinic's hours
         ("is it ok to come Tuesday if I have a cold?", False),  # asks about coming with a cold
     ],
