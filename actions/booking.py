@@ -107,7 +107,10 @@ class ValidateBookingForm(ClinicFormValidation):
             if time and not self.asks_something(message, words):
                 # "can you do Friday?" answers too; with a phone number or a name, only the time is kept
                 whole = not self.corrects_something(message, words) and not is_question(message, words)
-                return preferred_time(message.text.strip(" ,.") if whole else time)
+                if not whole:
+                    return preferred_time(time)
+                # "can't do weekends. weekdays after 3:30": kept whole, read from the time asked for only
+                return preferred_time(message.text.strip(" ,."), read_from=time if said.turned_down else None)
             if (
                 is_question(message, words)
                 or is_filler(message, words)
@@ -187,13 +190,14 @@ class ValidateBookingForm(ClinicFormValidation):
         return super().accepted(slot, value)
 
 
-def preferred_time(text: str) -> Optional[str]:
-    """The time as the patient said it, with what we read from it when that adds something and fits
-    the request's 200 characters (the API refuses more)."""
+def preferred_time(text: str, read_from: Optional[str] = None) -> Optional[str]:
+    """The time as the patient said it, with what we read from it (or from `read_from`, the part that
+    asks for a time) when that adds something and fits the request's 200 characters (the API refuses
+    more)."""
     text = text.strip()
     if not text or len(text) > 200:
         return None
-    read = details.normalise_time(text)
+    read = details.normalise_time(read_from or text)
     both = f"{text} ({read})"
     return both if read and read.lower() != text.lower() and len(both) <= 200 else text
 

@@ -20,6 +20,21 @@ NAME_INTROS = re.compile(
     r"call\s+me|under|for)\s+",
     re.I,
 )
+# Booking for someone else: "(it's for) my son, Leo Park", "my wife's name is Ana", "our daughter Mia".
+RELATIONS = (
+    r"son|daughter|husband|wife|partner|spouse|mom|mum|mother|dad|father|child|kid|boy|girl|baby|"
+    r"grandma|grandmother|grandpa|grandfather|grandson|granddaughter|friend|brother|sister|aunt|uncle|"
+    r"niece|nephew|fianc[eé]e?|boyfriend|girlfriend|stepson|stepdaughter"
+)
+RELATION_INTRO = re.compile(
+    rf"^(?:for\s+)?(?:my|our)\s+(?:{RELATIONS})(?:'s\s+name\s+is|’s\s+name\s+is|\s+is\s+called|\s+called|\s+named|\s+is)?"
+    r"[\s,:-]+",
+    re.I,
+)
+# A remark about that person after the name: "Leo Park, he's 9", "Mia Chen, age 14".
+ABOUT_THEM = re.compile(
+    r",\s*(?:(?:he|she|they)(?:'s|’s|\s+is|\s+are|'re|’re)|aged?|\d+\s*(?:yo|y/o|yrs?|years?))\b.*$", re.I
+)
 # Anywhere in a message: "... my name is Ana Ruiz and ..."; at its start also "it's Dev", "this is Sam".
 NAME_SAID = re.compile(
     r"\b(?:my\s+name\s+is|my\s+name's|name\s+is|name's|call\s+me|name\s+to|name\s+should\s+be)\s+(?P<name>.+)",
@@ -121,7 +136,8 @@ def parse_name(text: str, not_names: Iterable[str] = ()) -> Optional[str]:
     """The name in an answer to "what name should we use?", without "my name is"; None for anything that
     is not a name: a question, a filler ("ok", "idk"), or a word that never is one (content/booking.yml)."""
     name = NAME_INTROS.sub("", without_contacts(text).strip()).strip(" .!,;:-")
-    name = POLITE_END.sub("", name).strip(" .!,;:-")
+    name = RELATION_INTRO.sub("", name)
+    name = ABOUT_THEM.sub("", POLITE_END.sub("", name)).strip(" .!,;:-")
     name = re.sub(r"^(?:is|it's)\s+", "", name, flags=re.I).strip(" .!,;:-")
     if not name or "?" in text or len(name) > 100 or len(name.split()) > 5 or not NAME.match(name):
         return None

@@ -258,3 +258,9 @@ def test_details_up_front_fill_every_slot_they_name():
     )
     assert (slots["therapy"], slots["name"], slots["contact"]) == ("acupuncture", "Ana Ruiz", "+17785550199")
     assert slots["preferred_time"].startswith("next Monday morning (Monday ")
+
+
+def test_a_time_kept_whole_is_read_from_the_time_asked_for_not_the_one_turned_down():
+    slots, _ = validate(tracker("can't do weekends. weekdays after 3:30", requested="preferred_time"))
+    kept, read = slots["preferred_time"].split(" (")
+    assert kept == "can't do weekends. weekdays after 3:30" and "weekend" not in read and "weekday" in read

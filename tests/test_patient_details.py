@@ -3,8 +3,10 @@
 from datetime import datetime
 
 import pytest
+import yaml
 
 from actions.patient_details import find_contact, find_name, normalise_time, parse_contact, parse_name
+from actions.settings import PROJECT
 
 FRIDAY_27_NOVEMBER = datetime(2026, 11, 27, 9, 0)
 
@@ -62,6 +64,26 @@ def test_a_name_introduced_later_in_the_message_is_found_when_capitalised(text, 
 )
 def test_names_are_taken_without_their_introduction(text, name):
     assert parse_name(text) == name
+
+
+@pytest.mark.parametrize(
+    "text, name",
+    [
+        ("It's for my son, Leo Park", "Leo Park"),
+        ("my wife's name is Ana Ruiz", "Ana Ruiz"),
+        ("for my daughter Mia Chen", "Mia Chen"),
+        ("it is for my mom - Grace Liu", "Grace Liu"),
+        ("Leo Park, he's 9", "Leo Park"),  # a remark about the person after the name
+        ("Mia Chen, age 14", "Mia Chen"),
+    ],
+)
+def test_a_booking_for_someone_else_takes_their_name(text, name):
+    assert parse_name(text) == name
+
+
+def test_who_it_is_for_without_a_name_is_no_name():
+    not_names = yaml.safe_load((PROJECT / "content" / "booking.yml").read_text())["not_names"]
+    assert parse_name("it's for my son", not_names) is None
 
 
 @pytest.mark.parametrize(
