@@ -106,11 +106,17 @@ class ValidateBookingForm(ClinicFormValidation):
                 return None  # "Tuesday is no good": asked again
             if time and not self.asks_something(message, words):
                 # "can you do Friday?" answers too; with a phone number or a name, only the time is kept
-                whole = not self.corrects_something(message, words) and not is_question(message, words)
+                whole = not self.corrects_something(message, words) and (
+                    not is_question(message, words) or said.limited  # "any time except friday?"
+                )
                 if not whole:
                     return preferred_time(time)
-                # "can't do weekends. weekdays after 3:30": kept whole, read from the time asked for only
-                return preferred_time(message.text.strip(" ,."), read_from=time if said.turned_down else None)
+                # "can't do weekends. weekdays after 3:30": kept whole, read from the time asked for only;
+                # "any time except friday": kept whole, not read (a reading would name Friday)
+                text = message.text.strip(" ,.")
+                if said.excluded:
+                    return text if len(text) <= 200 else None
+                return preferred_time(text, read_from=time if said.turned_down else None)
             if (
                 is_question(message, words)
                 or is_filler(message, words)
@@ -174,7 +180,7 @@ class ValidateBookingForm(ClinicFormValidation):
         if step != "preferred_time" and (
             step is None or correcting or tracker.get_slot("preferred_time") is None
         ):
-            if said.wanted:
+            if said.wanted and not said.excluded:  # "any time except friday" waits for its own question
                 self.update(tracker, reading, "preferred_time", preferred_time(said.wanted))
             elif said.turned_down and tracker.get_slot("preferred_time"):
                 self.update(tracker, reading, "preferred_time", None)  # "I can't make Tuesday after all"

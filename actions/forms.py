@@ -192,6 +192,13 @@ class ClinicFormValidation(FormValidationAction, ABC):
             self.answer_asked_along(message, words, tracker, dispatcher)
         elif choice(message, words, ["cancel"]) == "cancel":
             return [SlotSet("confirm", False), SlotSet("requested_slot", None)]
+        elif choice(message, words, ["restart"]) == "restart":
+            send_form_text(dispatcher, "restarted", self.topic)  # "start over": every answer given is dropped
+            cleared = {slot: None for slot in self.domain_slots(domain)}
+            return [
+                SlotSet(slot, value)
+                for slot, value in {**cleared, "failed_slot": None, "failures": 0, "changing": None}.items()
+            ]
         else:
             reading = self.read(step, message, words, tracker, dispatcher)
         if reading.aside:
@@ -245,6 +252,11 @@ class ClinicFormValidation(FormValidationAction, ABC):
             reading.answered = True
             reading.slots.update(self.accepted(step, answer) if not isinstance(answer, dict) else answer)
         self.details(step, message, words, tracker, reading)
+        if step == "consent" and reading.slots.get("consent") is False and reading.changed:
+            # "no monday is fine actually make it 10am": a correction, not a refusal to keep the details
+            for slot in ("consent", "failed_slot", "failures"):
+                reading.slots.pop(slot, None)
+            reading.answered = False
         if reading.answered or reading.slots:
             return reading
         if is_question(message, words) or message.intent in self.handed_on:

@@ -37,7 +37,8 @@ ABOUT_THEM = re.compile(
 )
 # Anywhere in a message: "... my name is Ana Ruiz and ..."; at its start also "it's Dev", "this is Sam".
 NAME_SAID = re.compile(
-    r"\b(?:my\s+name\s+is|my\s+name's|name\s+is|name's|call\s+me|name\s+to|name\s+should\s+be)\s+(?P<name>.+)",
+    r"\b(?:my\s+name\s+is|my\s+name's|name\s+is|name's|call\s+me|name\s+to|name\s+should\s+be)\s+"
+    r"(?:(?:spelled|spelt|spelled\s+as|spelt\s+as|actually)\s+)?(?P<name>.+)",
     re.I,
 )
 NAME_LEADS = re.compile(

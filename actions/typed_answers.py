@@ -37,6 +37,7 @@ class Vocabulary:
     new_patient_words: Dict[str, List[str]]
     time_refusals: List[str]
     time_limits: List[str]
+    time_exclusions: List[str]
     time_offers: List[str]
     time_turns: List[str]
 
@@ -63,6 +64,7 @@ class Vocabulary:
             new_patient_words=table("new_patient_words"),
             time_refusals=words("time_refusals"),
             time_limits=words("time_limits"),
+            time_exclusions=words("time_exclusions"),
             time_offers=words("time_offers"),
             time_turns=words("time_turns"),
         )
@@ -231,6 +233,8 @@ class TimeSaid:
     wanted: Optional[str]
     turned_down: bool = False
     offered: bool = False
+    limited: bool = False  # said with a limit ("before 5", "any time except Friday"): keep the words whole
+    excluded: bool = False  # the limit leaves the time out ("any time except Friday"): no reading
 
     @property
     def changes(self) -> bool:
@@ -246,14 +250,35 @@ def time_said(text: str, vocabulary: Vocabulary) -> TimeSaid:
     do Wednesday?" asks for Wednesday); with nothing turned down, the time as find_time reads it."""
     wanted: List[str] = []
     turned_down = False
-    for clause in re.split(r"[,;.!?]+|\s-\s", text):
+    for clause in re.split(r"[,;.!?]+|\s-\s|\s(?=but\s)", text):
         kept, refused = _turned_down(clause, vocabulary)
         turned_down = turned_down or refused
         wanted.extend(kept)
     if not turned_down:
-        time = find_time(text, vocabulary.time_words)
-        return TimeSaid(time, offered=time is not None and _offers(text, time, vocabulary))
+        time = find_time(_after_a_correction(text, vocabulary), vocabulary.time_words) or find_time(
+            text, vocabulary.time_words
+        )  # "no monday is fine actually make it 10am": the time after "actually"
+        if time is None:
+            return TimeSaid(None)
+        excluded = _said(text, time, vocabulary.time_exclusions)
+        return TimeSaid(
+            time,
+            offered=_offers(text, time, vocabulary),
+            limited=excluded or _limited(text, time, vocabulary),
+            excluded=excluded,
+        )
     return TimeSaid(wanted[-1] if wanted else None, turned_down=True)
+
+
+def _after_a_correction(text: str, vocabulary: Vocabulary) -> str:
+    """The words after the last correction word ("actually", "make it"), or "" when there is none."""
+    lowered = text.lower()
+    ends = [
+        match.end()
+        for word in vocabulary.correction_words
+        for match in re.finditer(rf"(?<![\w']){re.escape(word)}(?![\w'])", lowered)
+    ]
+    return text[max(ends) :] if ends else ""
 
 
 def _turned_down(clause: str, vocabulary: Vocabulary) -> Tuple[List[str], bool]:
@@ -276,10 +301,16 @@ def _turned_down(clause: str, vocabulary: Vocabulary) -> Tuple[List[str], bool]:
 
 def _says_no(clause: str, vocabulary: Vocabulary) -> bool:
     time = find_time(clause, vocabulary.time_words) or ""
+    limited = _limited(clause, time, vocabulary) or _said(clause, time, vocabulary.time_exclusions)
+    return _said(clause, time, vocabulary.time_refusals) and not limited
+
+
+def _limited(text: str, time: str, vocabulary: Vocabulary) -> bool:
+    """ "busy until Friday", "any time except Friday", "before 5": the time is a limit, not the time."""
     limits = vocabulary.time_limits
     if any(time.lower().startswith(limit.rstrip(" *") + " ") for limit in limits):
-        return False  # "before 5": a limit the time itself says
-    return _said(clause, time, vocabulary.time_refusals) and not _said(clause, time, limits)
+        return True  # "before 5": a limit the time itself says
+    return _said(text, time, limits)
 
 
 def _offers(text: str, time: str, vocabulary: Vocabulary) -> bool:

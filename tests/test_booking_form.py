@@ -264,3 +264,19 @@ def test_a_time_kept_whole_is_read_from_the_time_asked_for_not_the_one_turned_do
     slots, _ = validate(tracker("can't do weekends. weekdays after 3:30", requested="preferred_time"))
     kept, read = slots["preferred_time"].split(" (")
     assert kept == "can't do weekends. weekdays after 3:30" and "weekend" not in read and "weekday" in read
+
+
+@pytest.mark.parametrize("step", ["name", "contact", "preferred_time", "new_patient", "consent", "confirm"])
+def test_start_over_in_words_drops_every_answer_and_asks_again_from_the_first(step):
+    slots, messages = validate(
+        tracker(
+            "can we start over",
+            requested=step,
+            therapy="ims",
+            name="Jordan Lee",
+            contact="+16045550142",
+            preferred_time="friday",
+        )
+    )
+    assert all(slots[slot] is None for slot in ("therapy", "name", "contact", "preferred_time", "consent"))
+    assert "start again" in messages[0]["text"]
