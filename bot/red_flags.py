@@ -66,6 +66,7 @@ FINE_AFTER = {
 # A red flag whose last word is said to be fine right after it is denied ("calf swollen and tender, she
 # breathes fine"): only these words, so "chest pain is better now" still counts.
 FLAG_FINE_AFTER = {"fine", "ok", "okay", "normal", "normally", "alright"}
+DASHES = {"-", "–", "—"}
 # A form's answer after a flag, alone at the end of its line: "Face drooping - no", "Speech: normal".
 FIELD_SEPARATORS = {"-", ":", "–", "—", "=", "?"}
 FIELD_NO = {"no", "none", "nope", "negative", "nil", "n", "nah", "never"} | FLAG_FINE_AFTER
@@ -438,22 +439,26 @@ def read_words(text: str) -> Set[str]:
     return {line.strip().lower() for line in text.splitlines() if line.strip() and not line.startswith("#")}
 
 
-def extent(doc: Doc, start: int, end: int, breaks: set) -> Tuple[int, int]:
-    """The tokens around [start, end) up to the nearest break on either side."""
+def extent(doc: Doc, start: int, end: int, breaks: set, at_dashes: bool = False) -> Tuple[int, int]:
+    """The tokens around [start, end) up to the nearest break on either side (with `at_dashes`, also a
+    dash with spaces round it: "first aid site says if they cant speak its serious - my dad is choking")."""
     left = start
-    while left > 0 and not breaks_at(doc, left - 1, breaks):
+    while left > 0 and not breaks_at(doc, left - 1, breaks, at_dashes):
         left -= 1
     right = end
-    while right < len(doc) and not breaks_at(doc, right, breaks):
+    while right < len(doc) and not breaks_at(doc, right, breaks, at_dashes):
         right += 1
     return left, right
 
 
-def breaks_at(doc: Doc, i: int, breaks: set) -> bool:
-    """A break word, a space, but not "because of" (a reason inside the clause, not a new one)."""
+def breaks_at(doc: Doc, i: int, breaks: set, at_dashes: bool = False) -> bool:
+    """A break word, a space, but not "because of" (a reason inside the clause, not a new one); with
+    `at_dashes`, a dash with spaces round it (not "left-sided")."""
     token = doc[i]
     if token.lower_ == "because" and i + 1 < len(doc) and doc[i + 1].lower_ == "of":
         return False
+    if at_dashes and token.text in DASHES and i > 0 and doc[i - 1].whitespace_ and token.whitespace_:
+        return True
     return token.lower_ in breaks or token.is_space
 
 
@@ -648,7 +653,9 @@ def context(
     """Why the red flag is not happening now (history, risk, reason, hypothetical, idiom), or None if it is.
 
     Only the contexts in `allowed` count; by default those of the flag's kind (`CONTEXTS_FOR`)."""
-    sentence = extent(doc, span.start, span.end, SENTENCE_ENDS)
+    # a spaced dash ends a what-if's sentence, not a clause: "SOB after needling - how would i know if
+    # its serious?" still asks about the breathlessness
+    sentence = extent(doc, span.start, span.end, SENTENCE_ENDS, at_dashes=True)
     clause = extent(doc, span.start, span.end, CLAUSE_ENDS)
 
     def inside(region: Tuple[int, int], start: int, end: int) -> bool:

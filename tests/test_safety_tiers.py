@@ -567,3 +567,35 @@ def test_second_language_grammar_and_dictated_words_still_say_an_emergency(nlp, 
 )
 def test_a_history_dated_in_second_language_grammar_is_no_emergency(nlp, text):
     assert emergencies(nlp, text) == [], text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # a quoted list of signs, then "I have exactly that"
+        "read online that dry needling can collapse a lung, signs are sharp pain breathing in and short of "
+        "breath. had IMS this morning and now I have exactly that",
+        # a spaced dash ends the what-if the quote began
+        "first aid site says if they cant cough or speak its serious - my dad is choking on steak, can't talk",
+        "bad back for a week and haven't managed to pee all day even though I need to",
+        "roommate burning up, can't touch chin to chest, confused",
+        "kidney cancer, pain stops me sleeping, now unsteady and can't feel my feet",
+        "son stepped on a nail, deep hole in his foot, still pouring after 10 min pressing hard",
+        "he's been saying he's a burden for weeks, and he just gave me his dog",
+        "no feeling during sex since yesterday and numb buttocks, on top of my back pain",
+    ],
+)
+def test_signs_told_after_a_quoted_list_are_still_an_emergency(nlp, text):
+    assert emergencies(nlp, text), text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "husband read me the heart attack signs - no arm pain, no sweating. just heartburn after pizza",
+        "symptom checker asked about chest pain and breathlessness, both no. just a pulled pec",
+        "a left-sided headache when I read, is acupuncture good for that?",  # a hyphen inside a word
+    ],
+)
+def test_a_list_of_signs_read_out_or_asked_about_is_no_emergency(nlp, text):
+    assert emergencies(nlp, text) == [], text
