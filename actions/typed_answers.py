@@ -95,8 +95,13 @@ def normalised(text: str) -> str:
     return " ".join(w.strip(".") for w in text.split() if w.strip("."))
 
 
+def _as_words(pattern: str) -> str:
+    """A pattern that matches whole words only: "no" is not in "know", "can't" is one word."""
+    return rf"(?<![\w']){pattern}(?![\w'])"
+
+
 def _found(phrase: str, text: str) -> Optional[int]:
-    match = re.search(rf"(?<![\w']){re.escape(phrase)}(?![\w'])", text)
+    match = re.search(_as_words(re.escape(phrase)), text)
     return match.start() if match else None
 
 
@@ -260,12 +265,11 @@ def time_said(text: str, vocabulary: Vocabulary) -> TimeSaid:
         )  # "no monday is fine actually make it 10am": the time after "actually"
         if time is None:
             return TimeSaid(None)
-        excluded = _said(text, time, vocabulary.time_exclusions)
         return TimeSaid(
             time,
             offered=_offers(text, time, vocabulary),
-            limited=excluded or _limited(text, time, vocabulary),
-            excluded=excluded,
+            limited=_limited(text, time, vocabulary),
+            excluded=_said(text, time, vocabulary.time_exclusions),
         )
     return TimeSaid(wanted[-1] if wanted else None, turned_down=True)
 
@@ -276,7 +280,7 @@ def _after_a_correction(text: str, vocabulary: Vocabulary) -> str:
     ends = [
         match.end()
         for word in vocabulary.correction_words
-        for match in re.finditer(rf"(?<![\w']){re.escape(word)}(?![\w'])", lowered)
+        for match in re.finditer(_as_words(re.escape(word)), lowered)
     ]
     return text[max(ends) :] if ends else ""
 
@@ -287,22 +291,22 @@ def _turned_down(clause: str, vocabulary: Vocabulary) -> Tuple[List[str], bool]:
     time = find_time(clause, vocabulary.time_words)
     if not time:
         return [], False
-    if not _says_no(clause, vocabulary):
+    if not _says_no(clause, time, vocabulary):
         return [time], False
     lowered = clause.lower()
     for turn in vocabulary.time_turns:
-        for match in re.finditer(rf"(?<![\w']){re.escape(turn)}(?![\w'])", lowered):
+        for match in re.finditer(_as_words(re.escape(turn)), lowered):
             before, after = clause[: match.start()], clause[match.start() :]
             offered = find_time(after, vocabulary.time_words)
-            if offered and find_time(before, vocabulary.time_words) and _says_no(before, vocabulary):
+            refused = find_time(before, vocabulary.time_words)
+            if offered and refused and _says_no(before, refused, vocabulary):
                 return [offered], True
     return [], True
 
 
-def _says_no(clause: str, vocabulary: Vocabulary) -> bool:
-    time = find_time(clause, vocabulary.time_words) or ""
-    limited = _limited(clause, time, vocabulary) or _said(clause, time, vocabulary.time_exclusions)
-    return _said(clause, time, vocabulary.time_refusals) and not limited
+def _says_no(clause: str, time: str, vocabulary: Vocabulary) -> bool:
+    """Whether the clause turns its time down ("can't do Tuesday"), not only limits it ("can't before 5")."""
+    return _said(clause, time, vocabulary.time_refusals) and not _limited(clause, time, vocabulary)
 
 
 def _limited(text: str, time: str, vocabulary: Vocabulary) -> bool:
@@ -310,7 +314,7 @@ def _limited(text: str, time: str, vocabulary: Vocabulary) -> bool:
     limits = vocabulary.time_limits
     if any(time.lower().startswith(limit.rstrip(" *") + " ") for limit in limits):
         return True  # "before 5": a limit the time itself says
-    return _said(text, time, limits)
+    return _said(text, time, limits) or _said(text, time, vocabulary.time_exclusions)
 
 
 def _offers(text: str, time: str, vocabulary: Vocabulary) -> bool:
@@ -324,6 +328,6 @@ def _said(text: str, time: str, phrases: Iterable[str]) -> bool:
     said = normalised(text.replace(time, f" {WHEN} ") if time else text)
     for phrase in phrases:
         pattern = re.escape(phrase).replace(r"\*", rf"(?:(?:on|at|in|for|the|this|next)\s)*{WHEN}")
-        if re.search(rf"(?<![\w']){pattern}(?![\w'])", said if "*" in phrase else plain):
+        if re.search(_as_words(pattern), said if "*" in phrase else plain):
             return True
     return False
