@@ -110,7 +110,9 @@ class ValidateBookingForm(ClinicFormValidation):
                     not is_question(message, words) or said.limited  # "any time except friday?"
                 )
                 if not whole:
-                    return preferred_time(time)
+                    return preferred_time(
+                        time if said.turned_down else details.on_the_day_said(time, message.text)
+                    )
                 # "can't do weekends. weekdays after 3:30": kept whole, read from the time asked for only;
                 # "any time except friday": kept whole, not read (a reading would name Friday)
                 text = message.text.strip(" ,.")
@@ -181,7 +183,10 @@ class ValidateBookingForm(ClinicFormValidation):
             step is None or correcting or tracker.get_slot("preferred_time") is None
         ):
             if said.wanted and not said.excluded:  # "any time except friday" waits for its own question
-                self.update(tracker, reading, "preferred_time", preferred_time(said.wanted))
+                time = said.wanted
+                if not said.turned_down:  # "make it 10am" keeps the day said before
+                    time = details.on_the_day_said(time, message.text, tracker.get_slot("preferred_time"))
+                self.update(tracker, reading, "preferred_time", preferred_time(time))
             elif said.turned_down and tracker.get_slot("preferred_time"):
                 self.update(tracker, reading, "preferred_time", None)  # "I can't make Tuesday after all"
         if reading.changed and step == "confirm":

@@ -235,6 +235,29 @@ NOT_ANCHORS = CONNECTORS | {
 CLOCK_LEADS = {"at", "after", "before", "around", "by", "from", "until", "till", "til"}
 
 
+DAY_NAMED = re.compile(
+    r"\b(?:(?:next|this)\s+)?(?:"
+    + "|".join(sorted(set(DAY_WORDS) - {"sat", "sun"}, key=len, reverse=True))
+    + r")\b|\b(?:today|tonight|tomorrow|tmrw?)\b",
+    re.I,
+)
+TIME_OF_DAY = re.compile(r"\b(?:morning|afternoon|evening|lunch(?:time)?)s?\b", re.I)
+
+
+def on_the_day_said(time: str, *earlier: Optional[str]) -> str:
+    """A time that names only the hour or the part of the day, on the day said before it ("monday is fine,
+    make it 10am" -> "monday 10am"; "Monday morning", then "actually make it 10am" -> "Monday 10am")."""
+    if DAY_NAMED.search(time) or ANY_TIME.search(time) or ASAP.search(time) or "week" in time.lower():
+        return time
+    if not (SAID_CLOCK.search(time) or TIME_OF_DAY.search(time)):
+        return time
+    for text in earlier:
+        day = DAY_NAMED.search(text or "")
+        if day:
+            return f"{day.group(0)} {time}"
+    return time
+
+
 def normalise_time(text: str, now: Optional[datetime] = None) -> Optional[str]:
     """What we could read from a preferred time, e.g. "Monday 30 November, morning" or "as soon as
     possible, after 5 pm"; None if nothing. One day ("next Monday", "tomorrow", "Dec 3") is dated with

@@ -266,6 +266,22 @@ def test_a_time_kept_whole_is_read_from_the_time_asked_for_not_the_one_turned_do
     assert kept == "can't do weekends. weekdays after 3:30" and "weekend" not in read and "weekday" in read
 
 
+@pytest.mark.parametrize(
+    "text, step, earlier, kept",
+    [
+        ("no monday is fine actually make it 10am", "consent", "monday morning", "monday 10am"),
+        ("actually make it the afternoon", "confirm", "Friday morning", "Friday afternoon"),
+        ("monday at 2, actually make it 10am", "preferred_time", None, "monday 10am"),
+        ("can't do monday, make it 10am", "consent", "monday morning", "10am"),
+        ("make it 10am tuesday", "consent", "monday morning", "10am tuesday"),
+    ],
+)
+def test_a_new_hour_keeps_the_day_said_before_unless_that_day_is_turned_down(text, step, earlier, kept):
+    given = {"preferred_time": earlier} if earlier else {}
+    slots, _ = validate(tracker(text, requested=step, therapy="ims", name="Ana Ruiz", **given))
+    assert slots["preferred_time"].split(" (")[0] == kept
+
+
 @pytest.mark.parametrize("step", ["name", "contact", "preferred_time", "new_patient", "consent", "confirm"])
 def test_start_over_in_words_drops_every_answer_and_asks_again_from_the_first(step):
     slots, messages = validate(
