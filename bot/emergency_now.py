@@ -54,6 +54,7 @@ from bot.red_flags import (
     every_symptom_word,
     extent,
     held_back,
+    turned,
 )
 
 PROJECT = Path(__file__).resolve().parents[1]
@@ -140,8 +141,8 @@ def told_undated(doc: Doc, dating: List[Span]) -> bool:
     arm and he's gone pale and confused")."""
     for word in doc.spans[SYMPTOMS]:
         start, end = extent(doc, word.start, word.end, SENTENCE_ENDS)
-        if not any(start <= cue.start < end for cue in dating):
-            return True
+        if not any(start <= cue.start < end and not turned(doc, word, cue.start, cue.end) for cue in dating):
+            return True  # "can needling help a cut lol no seriously i sliced my finger": the joke is over
     return False
 
 

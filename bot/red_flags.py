@@ -193,6 +193,7 @@ NOT_A_CUE_AFTER_TWO = {
 }
 # Words that turn a sentence: a figure of speech before one does not speak for what follows it.
 CONTRASTS = {"but", "though", "although", "however", "yet"}
+JOKE_ENDS = {"no", "jk", "ok", "okay", "but"}  # "... no seriously": the joke is over
 # A `figure` is a figure of speech that speaks only for the flag it overlaps ("the website had a seizure",
 # "choking on emails"); an `idiom` ("lol", "took my breath away") for its whole sentence.
 FIGURES = {"idiom", "figure"}
@@ -305,6 +306,11 @@ CLAUSE_ENDS = SENTENCE_ENDS | {
 }
 # A correction ("autocorrect, I meant had", "past tense") this many tokens after a flag at most dates it.
 CORRECTION_REACH = 8
+# Words a pattern needs beside it that are a sign when negated too: "not breathe well" is no denial.
+NOT_DOING_IS_A_SIGN = {("breathe",)}
+# "had a stroke 2 years ago and still slurs his words": a sign still there after something dated this long ago
+# is what it left behind, not a new one ("had IMS yesterday and still can't breathe" is new).
+LONG_AGO = {"year", "years", "yr", "yrs", "month", "months", "decade", "decades"}
 NEAR = 3  # a reason cue ("rehab after", "help with") stands at most this many tokens from the flag
 # ...and "after a", "post" must be the flag's own words: "after a stroke", "after my heart attack", not
 # "after the fall my legs are paralysed" (the fall is how it happened, not a reason for treatment).
@@ -525,9 +531,15 @@ def is_past(token: Token) -> bool:
     )
 
 
+def left_behind(doc: Doc, start: int, end: int) -> bool:
+    """Whether a history cue dates something months or years back ("2 years ago", "last year")."""
+    return any(token.lower_ in LONG_AGO for token in doc[start:end])
+
+
 def dated_next(doc: Doc, sentence: Tuple[int, int], cues: List[Tuple[str, int, int]]) -> bool:
-    """Whether the next sentence says when the what-if began: "is it ok to come if my chest goes sharp when
-    I breathe in? Started this afternoon." The question was about something already happening."""
+    """Whether the next sentence says the what-if or the reason for treatment began now: "is it ok to come if
+    my chest goes sharp when I breathe in? Started this afternoon.", "can acupuncture help with chest
+    pressure? it started 20 min ago". The question was about something already happening."""
     following = [token for token in doc[sentence[1] :] if not (token.is_punct or token.is_space)][:3]
     words = [token.lower_ for token in following]
     while words and words[0] in BEFORE_THE_ONSET:
@@ -535,7 +547,10 @@ def dated_next(doc: Doc, sentence: Tuple[int, int], cues: List[Tuple[str, int, i
     if not words or words[0] not in ONSET_WORDS:
         return False
     end = extent(doc, following[0].i, following[0].i + 1, SENTENCE_ENDS)[1]
-    return any(kind == "now" and following[0].i < start < end for kind, start, _ in cues)
+    within = [kind for kind, start, _ in cues if following[0].i <= start < end]
+    return "now" in within and not {"history", "recurring"} & set(
+        within
+    )  # not "Started after covid last year."
 
 
 def came_true(doc: Doc, sentence: Tuple[int, int], start: int, cues: List[Tuple[str, int, int]]) -> bool:
@@ -576,9 +591,16 @@ def asks_whether_to_act(doc: Doc, sentence: Tuple[int, int], start: int) -> bool
 
 
 def turned(doc: Doc, span: Span, start: int, end: int) -> bool:
-    """Whether a contrast word ("but", "though") stands between a cue and the flag."""
+    """Whether a contrast word ("but", "though", "lol no seriously") stands between a cue and the flag."""
     between = doc[end : span.start] if end <= span.start else doc[span.end : start]
-    return any(token.lower_ in CONTRASTS for token in between)
+    return any(is_a_turn(token) for token in between)
+
+
+def is_a_turn(token: Token) -> bool:
+    """ "but", "though"; "seriously" after "no", "jk" or "ok" ("lol no seriously, ...", not "seriously lol")."""
+    if token.lower_ in CONTRASTS:
+        return True
+    return token.lower_ in ("seriously", "srsly") and token.i > 0 and token.nbor(-1).lower_ in JOKE_ENDS
 
 
 def undone(doc: Doc, kind: str, start: int) -> bool:
@@ -633,7 +655,7 @@ def turns_to_symptoms(doc: Doc, spans: Iterable[Span]) -> bool:
     ends = [span.end for span in spans]
     if not ends:
         return False
-    turn = next((token.i for token in doc[max(ends) :] if token.lower_ in CONTRASTS), None)
+    turn = next((token.i for token in doc[max(ends) :] if is_a_turn(token)), None)
     return turn is not None and any(
         word.start > turn and word.label_ == "serious" for word in doc.spans[SYMPTOMS]
     )
@@ -680,11 +702,30 @@ def context(
     if any(
         kind == "now"
         and inside(clause, start, end)
-        and not (asked and span.start <= start and end <= span.end)
+        and not (
+            asked
+            and span.start <= start
+            and end <= span.end
+            and not any(is_a_turn(token) for token in doc[span.start : start])
+        )
         for kind, start, end in cues
-    ):  # a now-word in the words asked about is part of the question: "can it make a concussion worse?"
+    ):  # a now-word in the words asked about is part of the question: "can it make a concussion worse?", unless
+        # the question turns first: "tramadol can make it hard to pee but now I'm numb around my backside"
         return None
-    if any(kind == "still" and inside(clause, start, end) for kind, start, end in cues) and not any(
+    still = any(kind == "still" and inside(clause, start, end) for kind, start, end in cues)
+    if (
+        still
+        and "history" in allowed
+        and any(
+            kind == "history"
+            and end <= span.start
+            and inside(sentence, start, end)
+            and left_behind(doc, start, end)
+            for kind, start, end in cues
+        )
+    ):
+        return "history"  # "had a stroke 2 years ago and still mixes up his words"
+    if still and not any(
         kind in ("history", "recurring", "reason") and inside(clause, start, end) for kind, start, end in cues
     ):
         return None  # "still" is now unless the clause dates it ("still weak on one side from last year's
@@ -742,7 +783,7 @@ def context(
             and inside(clause, start, end)
             and ((before and span.start - end <= NEAR) or (after and start - span.end <= NEAR))
         ):
-            return kind
+            return None if dated_next(doc, sentence, cues) else kind
         if (
             kind == "reason_before"
             and before
@@ -838,7 +879,8 @@ class RedFlagDetector:
         words = [token.lower_ for token in doc]
         phrases = self.with_words[index]
         return not phrases or any(
-            tuple(words[i : i + len(phrase)]) == phrase and not is_negated(doc, i, i + len(phrase))
+            tuple(words[i : i + len(phrase)]) == phrase
+            and (phrase in NOT_DOING_IS_A_SIGN or not is_negated(doc, i, i + len(phrase)))
             for phrase in phrases
             for i in range(len(words) - len(phrase) + 1)
         )

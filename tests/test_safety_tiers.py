@@ -239,6 +239,11 @@ def test_symptom_words_happening_now_are_what_lets_the_classifiers_guess_stand(n
     assert spans(nlp, "no chest pain", NEGATED) and spans(nlp, "no chest pain", SYMPTOMS) == []
 
 
+def symptom_words(nlp, text):
+    doc = nlp(text)
+    return [(span.text, span.label_) for span in doc.spans[SYMPTOMS]]
+
+
 def guarded(nlp, text, ranking):
     """RedFlagGuard on a message the classifier ranked as given: (intent, ranking, entities) after it."""
     from rasa.nlu.constants import SPACY_DOCS
@@ -523,6 +528,17 @@ def test_a_hedge_the_message_turns_from_does_not_hold_back_the_reader(nlp):
     assert intent == "emergency"
 
 
+def test_a_joke_the_message_turns_from_does_not_hold_back_the_classifiers_emergency(nlp):
+    """ "lol no seriously" ends the joke: the blood after it is happening, so the classifier's guess stands."""
+    text = (
+        "can needling help a cut lol no seriously i sliced my finger deep and it's pooling blood on the floor"
+    )
+    assert ("serious", "blood") in [(label, word) for word, label in symptom_words(nlp, text)]
+    intent, _, _ = guarded(nlp, text, [("emergency", 0.6), ("out_of_scope", 0.3)])
+    assert intent == "emergency"
+    assert symptom_words(nlp, "lol i'm pooling blood on the floor") == []  # the joke not turned from
+
+
 @pytest.mark.parametrize(
     "text",
     [
@@ -598,4 +614,41 @@ def test_signs_told_after_a_quoted_list_are_still_an_emergency(nlp, text):
     ],
 )
 def test_a_list_of_signs_read_out_or_asked_about_is_no_emergency(nlp, text):
+    assert emergencies(nlp, text) == [], text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # a treatment question, then the next sentence says it began minutes ago
+        "can acupuncture help with chest pressure? it started 20 min ago, my left arm is aching",
+        # one side's arm and leg named apart
+        "physio for leg weakness? my left leg and left arm just went numb together while i was cooking",
+        # jumbled speech beside a weak hand
+        "she's been mixing up her words since lunch and can't hold her cup in her right hand",
+        # a risk the message turns from: "... but now"
+        "I know tramadol can make it hard to pee but now I'm numb around my backside too and both legs tingle",
+        "sciatica down both legs now and the toilet paper feels like it isn't touching",
+        "my wife's hands went weak and clumsy today, she had breast cancer 3 yrs ago",
+        # breathless: "not breathe well" is no denial
+        "is it normal to not breathe well after acupuncture on the upper back? can barely finish a sentence now",
+    ],
+)
+def test_an_emergency_told_inside_a_treatment_question_or_a_joke_is_still_an_emergency(nlp, text):
+    assert emergencies(nlp, text), text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "pain going down my left arm from my neck, is IMS good for that?",  # no heart sign beside it
+        "my grandad had a stroke 2 years ago and still slurs his words a bit, can acupuncture help?",
+        "my toddler mixes up his words, is that normal?",
+        "since chemo my hands are weak and clumsy, can acupuncture help with that?",
+        "can acupuncture help with chest tightness? it started after covid last year",
+        "my roommate got meningitis in freshman year, is it contagious through needles?",
+        "we're doing the suicide wing challenge at the pub after my appointment haha",
+    ],
+)
+def test_referred_pain_what_a_stroke_left_behind_and_old_illnesses_are_no_emergency(nlp, text):
     assert emergencies(nlp, text) == [], text
