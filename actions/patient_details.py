@@ -82,6 +82,9 @@ DATE_LIKE = re.compile(
     r"|\btmrw?\b|\b\d{1,2}(st|nd|rd|th)\b|\b\d{1,2}/\d{1,2}\b",
     re.I,
 )
+CORRECTS_A_CONTACT = re.compile(
+    r"\b(no|wait|actually|sorry|oops|i mean|meant|instead|rather|wrong|typo|scratch that|correction)\b", re.I
+)
 ANY_TIME = re.compile(r"\b(any\s*time|any\s*day|whenever|flexible)\b", re.I)
 ASAP = re.compile(r"\b(asap|as soon as possible|soonest|earliest)\b", re.I)
 
@@ -121,9 +124,16 @@ def contact_spans(text: str) -> List[Tuple[int, int, Tuple[str, str]]]:
 
 
 def find_contact(text: str) -> Optional[Tuple[str, str]]:
-    """A phone number or email found anywhere in a longer message (the last one: "no wait, it's ...")."""
+    """A phone number or email found anywhere in a longer message: the last when the message corrects one
+    ("604-555-0101 no wait, it's 604-555-0110", "sam@x.ca, actually text me at ..."), else the first, the one
+    a patient offering both puts first ("email is better: sam@x.ca, or text 604-555-0101")."""
     spans = contact_spans(text)
-    return spans[-1][2] if spans else None
+    if not spans:
+        return None
+    (_, first_end, first), (last_start, _, last) = spans[0], spans[-1]
+    if first[1] == last[1] or CORRECTS_A_CONTACT.search(text[first_end:last_start]):
+        return last
+    return first
 
 
 def without_contacts(text: str) -> str:

@@ -106,3 +106,16 @@ def test_things_that_are_not_names_are_refused(text):
 )
 def test_preferred_times_are_read_where_possible(text, read):
     assert normalise_time(text, now=FRIDAY_27_NOVEMBER) == read
+
+
+@pytest.mark.parametrize(
+    "text, kept",
+    [
+        ("email is better: sam.lee@example.ca, or text 604-555-0142", ("sam.lee@example.ca", "email")),
+        ("text me at 604-555-0142 or email sam.lee@example.ca", ("+16045550142", "phone")),
+        ("sam.lee@example.ca, actually text me at 604-555-0142", ("+16045550142", "phone")),
+        ("604-555-0101 no wait, it's 604-555-0142", ("+16045550142", "phone")),
+    ],
+)
+def test_of_two_contacts_the_first_is_kept_unless_the_second_corrects_it(text, kept):
+    assert find_contact(text) == kept
