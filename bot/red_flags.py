@@ -308,6 +308,9 @@ CLAUSE_ENDS = SENTENCE_ENDS | {
 CORRECTION_REACH = 8
 # Words a pattern needs beside it that are a sign when negated too: "not breathe well" is no denial.
 NOT_DOING_IS_A_SIGN = {("breathe",)}
+# The flags whose signs a past one leaves behind (a weak side, slurred words), by the words that name it.
+LEFT_BEHIND = {"stroke": {"stroke", "strokes", "cva", "tia", "bleed"}}
+PAST_OR_TREATED = ("history", "reason")
 # "had a stroke 2 years ago and still slurs his words": a sign still there after something dated this long ago
 # is what it left behind, not a new one ("had IMS yesterday and still can't breathe" is new).
 LONG_AGO = {"year", "years", "yr", "yrs", "month", "months", "decade", "decades"}
@@ -414,8 +417,8 @@ def said_fine(doc: Doc, word: Span) -> bool:
 
 def said_fine_after(doc: Doc, end: int) -> bool:
     """True when the words right after a red flag say its last word is fine ("...she breathes fine")."""
-    if any(token.lower_ in NEGATIONS for token in doc[max(0, end - 3) : end]):
-        return False  # "not breathing normal": the flag denies the fine, not the other way round
+    if any(token.lower_ in NEGATIONS or token.norm_ == "not" for token in doc[max(0, end - 3) : end]):
+        return False  # "not breathing normal", "isn't breathing normally": the flag denies the fine
     following = without_linking_verb([token.lower_ for token in doc[end : end + 2]], LINKING_VERBS)
     return (bool(following) and following[0] in FLAG_FINE_AFTER) or answered_no(doc, end)
 
@@ -534,6 +537,33 @@ def is_past(token: Token) -> bool:
 def left_behind(doc: Doc, start: int, end: int) -> bool:
     """Whether a history cue dates something months or years back ("2 years ago", "last year")."""
     return any(token.lower_ in LONG_AGO for token in doc[start:end])
+
+
+def left_behind_by(
+    doc: Doc, found: List[Span], not_now: List[Span], cues: List[Tuple[str, int, int]]
+) -> Tuple[List[Span], List[Span]]:
+    """A stroke sign told after a stroke the same sentence names as history or as the reason for treatment,
+    with nothing between saying it is new, is what that stroke left behind: "looking for rehab after a
+    stroke, my left side is weak" (not "had a stroke last year but this morning his face drooped")."""
+    kept = []
+    for span in found:
+        sentence = extent(doc, span.start, span.end, SENTENCE_ENDS)
+        named = [
+            token.i
+            for token in doc[sentence[0] : span.start]
+            if token.lower_ in LEFT_BEHIND.get(span.id_, ())
+        ]
+        told = [(i, why) for i in named if (why := context(doc, doc[i : i + 1], cues)) in PAST_OR_TREATED]
+        since, why = told[0] if told else (span.start, None)
+        after = extent(doc, span.start, span.end, CLAUSE_ENDS)[1]  # "... my left side is weak again"
+        new = any(kind in ("now", "still") and since < start < after for kind, start, _ in cues) or any(
+            is_a_turn(token) for token in doc[since : span.start]
+        )
+        if why and not new:
+            not_now.append(Span(doc, span.start, span.end, label=why, kb_id=span.label_, span_id=span.id_))
+        else:
+            kept.append(span)
+    return kept, not_now
 
 
 def dated_next(doc: Doc, sentence: Tuple[int, int], cues: List[Tuple[str, int, int]]) -> bool:
@@ -923,6 +953,7 @@ class RedFlagDetector:
                 not_now.append(Span(doc, start, end, label=why, kb_id=kind, span_id=flag))
             else:
                 found.append(span)
+        found, not_now = left_behind_by(doc, found, not_now, cues)
         doc.spans[CUES] = [Span(doc, start, end, label=kind) for kind, start, end in cues]
         doc.spans[FOUND] = found
         doc.spans[NEGATED] = negated

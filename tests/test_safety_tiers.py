@@ -652,3 +652,45 @@ def test_an_emergency_told_inside_a_treatment_question_or_a_joke_is_still_an_eme
 )
 def test_referred_pain_what_a_stroke_left_behind_and_old_illnesses_are_no_emergency(nlp, text):
     assert emergencies(nlp, text) == [], text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "man in your waiting room slumped over and isn't breathing normally",  # "normally" is no all-clear
+        "after the bee sting he's gone pale and clammy and really sleepy, his lips look fat",
+        "bad back since lifting the patio stones, now she's numb down below and leaking",
+        "I know tramadol can make it hard to pee but now I'm numb around my backside",
+        "had a stroke last year and my left side is weak again",  # "again": new
+        "dad had a stroke last year but this morning his face drooped and he cant lift his arm",
+    ],
+)
+def test_signs_in_ordinary_words_after_a_history_or_a_turn_are_still_an_emergency(nlp, text):
+    assert emergencies(nlp, text), text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "looking for rehab after a stroke, my left side is weak",  # what the stroke left behind
+        "neighbour got sepsis after a knee replacement. Do you sterilise the needles?",
+        "my inbox is overdosing on spam, did you send the confirmation?",
+        "my leg is numb down below the knee from sciatica",
+        "my lips look fat after the filler lol",  # no sting, food or medicine beside it
+    ],
+)
+def test_what_a_stroke_left_behind_someone_elses_illness_and_figures_are_no_emergency(nlp, text):
+    assert emergencies(nlp, text) == [], text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "hey got home and there's still a needle in my knee lol what do i do",
+        "found an acupuncture needle in her ankle hours after her appointment",
+        "on the pill, left calf sore and puffy for 2 days",
+    ],
+)
+def test_a_needle_left_in_or_a_sore_puffy_calf_is_a_same_day_sign(nlp, text):
+    doc = nlp(text)
+    assert [span.label_ for span in doc.spans[FOUND]] == ["urgent"], text
