@@ -534,7 +534,7 @@ def is_past(token: Token) -> bool:
     )
 
 
-def left_behind(doc: Doc, start: int, end: int) -> bool:
+def dates_long_ago(doc: Doc, start: int, end: int) -> bool:
     """Whether a history cue dates something months or years back ("2 years ago", "last year")."""
     return any(token.lower_ in LONG_AGO for token in doc[start:end])
 
@@ -577,10 +577,8 @@ def dated_next(doc: Doc, sentence: Tuple[int, int], cues: List[Tuple[str, int, i
     if not words or words[0] not in ONSET_WORDS:
         return False
     end = extent(doc, following[0].i, following[0].i + 1, SENTENCE_ENDS)[1]
-    within = [kind for kind, start, _ in cues if following[0].i <= start < end]
-    return "now" in within and not {"history", "recurring"} & set(
-        within
-    )  # not "Started after covid last year."
+    within = {kind for kind, start, _ in cues if following[0].i <= start < end}
+    return "now" in within and not within & {"history", "recurring"}  # not "Started after covid last year."
 
 
 def came_true(doc: Doc, sentence: Tuple[int, int], start: int, cues: List[Tuple[str, int, int]]) -> bool:
@@ -750,7 +748,7 @@ def context(
             kind == "history"
             and end <= span.start
             and inside(sentence, start, end)
-            and left_behind(doc, start, end)
+            and dates_long_ago(doc, start, end)
             for kind, start, end in cues
         )
     ):
