@@ -547,17 +547,16 @@ def left_behind_by(
     stroke, my left side is weak" (not "had a stroke last year but this morning his face drooped")."""
     kept = []
     for span in found:
+        if span.id_ not in LEFT_BEHIND:
+            kept.append(span)
+            continue
         sentence = extent(doc, span.start, span.end, SENTENCE_ENDS)
-        named = [
-            token.i
-            for token in doc[sentence[0] : span.start]
-            if token.lower_ in LEFT_BEHIND.get(span.id_, ())
-        ]
+        named = [token.i for token in doc[sentence[0] : span.start] if token.lower_ in LEFT_BEHIND[span.id_]]
         told = [(i, why) for i in named if (why := context(doc, doc[i : i + 1], cues)) in PAST_OR_TREATED]
         since, why = told[0] if told else (span.start, None)
         after = extent(doc, span.start, span.end, CLAUSE_ENDS)[1]  # "... my left side is weak again"
-        new = any(kind in ("now", "still") and since < start < after for kind, start, _ in cues) or any(
-            is_a_turn(token) for token in doc[since : span.start]
+        new = turns_between(doc, since, span.start) or any(
+            kind in ("now", "still") and since < start < after for kind, start, _ in cues
         )
         if why and not new:
             not_now.append(Span(doc, span.start, span.end, label=why, kb_id=span.label_, span_id=span.id_))
@@ -620,8 +619,12 @@ def asks_whether_to_act(doc: Doc, sentence: Tuple[int, int], start: int) -> bool
 
 def turned(doc: Doc, span: Span, start: int, end: int) -> bool:
     """Whether a contrast word ("but", "though", "lol no seriously") stands between a cue and the flag."""
-    between = doc[end : span.start] if end <= span.start else doc[span.end : start]
-    return any(is_a_turn(token) for token in between)
+    return turns_between(doc, end, span.start) if end <= span.start else turns_between(doc, span.end, start)
+
+
+def turns_between(doc: Doc, start: int, end: int) -> bool:
+    """Whether a turn ("but", "no seriously") stands among the tokens [start, end)."""
+    return any(is_a_turn(token) for token in doc[start:end])
 
 
 def is_a_turn(token: Token) -> bool:
@@ -731,10 +734,7 @@ def context(
         kind == "now"
         and inside(clause, start, end)
         and not (
-            asked
-            and span.start <= start
-            and end <= span.end
-            and not any(is_a_turn(token) for token in doc[span.start : start])
+            asked and span.start <= start and end <= span.end and not turns_between(doc, span.start, start)
         )
         for kind, start, end in cues
     ):  # a now-word in the words asked about is part of the question: "can it make a concussion worse?", unless
